@@ -1,0 +1,92 @@
+"""The one settings table: defaults and help, overridable by ZHSEARCH_* variables and CLI options."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+
+def _default_index_dir() -> str:
+    return str(Path(platformdirs.user_data_dir("zhsearch")) / "index")
+
+
+def _setting(default: Any, help: str, *, factory: Any = None) -> Any:
+    meta = {"help": help}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of zhsearch in one place; each field maps to ZHSEARCH_<NAME>."""
+
+    index_dir: str = _setting(
+        None, "Directory holding the index generations.", factory=_default_index_dir
+    )
+    user_dict: str = _setting(
+        "", "Extra jieba-format dictionary file (word [freq] [tag] per line), added to the bundled one."
+    )
+    taxonomy: str = _setting(
+        "", "Industry taxonomy YAML file; empty means the bundled one. Changing it needs --rebuild."
+    )
+    host: str = _setting("127.0.0.1", "Address `zhsearch serve` listens on.")
+    port: int = _setting(8000, "Port `zhsearch serve` listens on.")
+    threads: int = _setting(8, "Worker threads of the production WSGI server.")
+    page_size: int = _setting(10, "Results per page when the request does not say.")
+    max_page_size: int = _setting(100, "Largest page size a request may ask for.")
+    max_depth: int = _setting(1000, "Deepest result rank reachable by paging (page * size).")
+    max_query_chars: int = _setting(500, "Longest query accepted, in characters.")
+    max_query_terms: int = _setting(32, "Most words and operators a query may contain.")
+    max_expansion: int = _setting(
+        512, "Most indexed terms one wildcard or single-character word may expand to."
+    )
+    snippet_chars: int = _setting(120, "Approximate length of one snippet passage, in characters.")
+    snippet_passages: int = _setting(3, "Most passages in one hit's snippet.")
+    writer_memory_mb: int = _setting(256, "Memory the index writer may buffer before flushing.")
+    procs: int = _setting(1, "Indexing processes (Whoosh writer procs).")
+
+    @classmethod
+    def load(cls, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+        """Defaults, then ZHSEARCH_* environment variables, then explicit overrides (CLI, tests)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"ZHSEARCH_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f, raw)
+        for key, value in (overrides or {}).items():
+            if value is None:
+                continue
+            if key not in {f.name for f in fields(cls)}:
+                raise KeyError(f"unknown setting {key!r}")
+            values[key] = value
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, Any, str]]:
+        """(name, environment variable, default, help) for every setting, for docs and --help."""
+        default = cls()
+        return [
+            (f.name, f"ZHSEARCH_{f.name.upper()}", getattr(default, f.name), f.metadata["help"])
+            for f in fields(cls)
+        ]
+
+
+def _coerce(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, type) else {"int": int, "str": str}.get(str(f.type), str)
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"ZHSEARCH_{f.name.upper()} must be an integer, got {raw!r}") from None
+    return raw

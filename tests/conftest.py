@@ -1,0 +1,37 @@
+"""Shared fixtures: the sample corpus, ../shared when present, and temporary indexes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """No test reads the user's ZHSEARCH_* settings or touches the user's index."""
+    for key in list(os.environ):
+        if key.startswith("ZHSEARCH_") and key != "ZHSEARCH_SHARED":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ZHSEARCH_INDEX_DIR", str(tmp_path_factory.mktemp("default-index")))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared (corpora, labels); tests that need it skip on a fresh clone without it."""
+    if not (SHARED / "corpora").is_dir():
+        pytest.skip(f"needs the shared corpora at {SHARED} (absent on a fresh clone; CI has it)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    """The bundled sample corpus (five files, six articles)."""
+    from corpus.readers import sample_dir as _sample_dir
+
+    return _sample_dir()
