@@ -35,9 +35,7 @@ _UNITS = (
     "gwh|mwh|kwh|gw|mw|kw|tw|gb|tb|nm|mm|cm|km|kg|"
     "倍|亿|万|%|‰|型"
 )
-_NUMBER_UNIT = re.compile(
-    r"(?<![0-9a-z.])(?:[0-9]+(?:\.[0-9]+)?(?:" + _UNITS + r")+|[0-9a-z]+型)"
-)
+_NUMBER_UNIT = re.compile(r"(?<![0-9a-z.])(?:[0-9]+(?:\.[0-9]+)?(?:" + _UNITS + r")+|[0-9a-z]+型)")
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""The one settings table: defaults and help, overridable by ZHSEARCH_* variables and CLI options."""
+"""The one settings table: defaults and help, overridable by ZHSEARCH_* variables and CLI."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ class Settings:
         None, "Directory holding the index generations.", factory=_default_index_dir
     )
     user_dict: str = _setting(
-        "", "Extra jieba-format dictionary file (word [freq] [tag] per line), added to the bundled one."
+        "",
+        "Extra jieba-format dictionary (word [freq] [tag] per line), added to the bundled one.",
     )
     taxonomy: str = _setting(
         "", "Industry taxonomy YAML file; empty means the bundled one. Changing it needs --rebuild."
@@ -52,7 +53,9 @@ class Settings:
     procs: int = _setting(1, "Indexing processes (Whoosh writer procs).")
 
     @classmethod
-    def load(cls, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+    def load(
+        cls, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None
+    ) -> Settings:
         """Defaults, then ZHSEARCH_* environment variables, then explicit overrides (CLI, tests)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}

@@ -1,0 +1,280 @@
+"""The indexer: the only code that opens a Whoosh writer.
+
+Incremental by default (new and changed articles are written, articles whose files vanished are
+deleted, unchanged files are not even read); `rebuild=True` builds a new generation beside the
+live one and switches to it only after a successful commit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.writing import IndexWriter
+
+from corpus.article import Article, ReadProblem
+from corpus.facets import extract_facets
+from corpus.industries import load_taxonomy
+from corpus.readers import discover, read_file
+from corpus.settings import Settings
+from index.documents import article_fields
+from index.schema import build_schema
+from index.store import (
+    MANIFEST,
+    META,
+    IndexOutdated,
+    IndexStore,
+    check_meta,
+    expected_meta,
+)
+
+Progress = Callable[[int], None]  # called with the bytes of each file as it is done
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did, for the CLI summary and the tests."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    files: int = 0
+    bytes: int = 0
+    problems: list[ReadProblem] = field(default_factory=list)
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    rebuilt: bool = False
+    generation: str = ""
+    documents: int = 0
+
+    @property
+    def failed(self) -> int:
+        """Files (or JSONL lines) that could not be read."""
+        return len(self.problems)
+
+    @property
+    def mb_per_s(self) -> float:
+        """Throughput over the bytes of files read."""
+        return self.bytes / 1e6 / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "files": self.files,
+            "documents": self.documents,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "mb_per_s": round(self.mb_per_s, 3),
+            "stages": {k: round(v, 3) for k, v in self.stages.items()},
+            "rebuilt": self.rebuilt,
+            "generation": self.generation,
+            "problems": [str(p) for p in self.problems],
+        }
+
+
+def plan_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[ReadProblem]]:
+    """Every readable-looking file under `paths`, and the paths that could not be listed."""
+    files: list[Path] = []
+    problems: list[ReadProblem] = []
+    for item in discover(paths):
+        (problems if isinstance(item, ReadProblem) else files).append(item)
+    return files, problems
+
+
+class Indexer:
+    """Builds and updates the index in `settings.index_dir`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = IndexStore(settings.index_dir)
+        self.taxonomy = load_taxonomy(settings.taxonomy)
+
+    def run(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        files: list[Path] | None = None,
+    ) -> IndexReport:
+        """Index `paths` (files or directories); returns what was added, updated and deleted."""
+        started = time.perf_counter()
+        roots = [Path(p).expanduser().resolve() for p in paths]
+        report = IndexReport()
+        self._seen_ids: set[str] = set()
+        with self.store.lock():
+            self.store.cleanup()
+            if files is None:
+                files, problems = plan_files(roots)
+                report.problems.extend(problems)
+            live = self.store.current()
+            if live is not None and not rebuild:
+                try:
+                    check_meta(self.store.read_json(live, META), self.settings)
+                except IndexOutdated as exc:
+                    raise IndexOutdated(f"{exc} (incremental indexing is not possible)") from None
+            if live is None or rebuild:
+                report.rebuilt = True
+                target = self.store.new_generation()
+                try:
+                    self._index_into(target, files, roots, {}, report, progress, fresh=True)
+                except BaseException:
+                    shutil.rmtree(target, ignore_errors=True)
+                    raise
+                self.store.switch_to(target)
+                self.store.cleanup()
+            else:
+                target = live
+                manifest = self.store.read_json(target, MANIFEST)
+                self._index_into(target, files, roots, manifest, report, progress, fresh=False)
+            report.generation = target.name
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _index_into(
+        self,
+        target: Path,
+        files: list[Path],
+        roots: list[Path],
+        manifest: dict[str, Any],
+        report: IndexReport,
+        progress: Progress | None,
+        *,
+        fresh: bool,
+    ) -> None:
+        schema = build_schema(self.settings.user_dict)
+        if fresh:
+            ix = whoosh_index.create_in(str(target), schema)
+        else:
+            ix = whoosh_index.open_dir(str(target), schema=schema)
+        stages = {"read": 0.0, "facets": 0.0, "write": 0.0, "commit": 0.0}
+        writer = ix.writer(limitmb=self.settings.writer_memory_mb, procs=self.settings.procs)
+        try:
+            old_files: dict[str, Any] = manifest.get("files", {})
+            new_files: dict[str, Any] = {}
+            for path in files:
+                key = str(path)
+                entry = self._index_file(path, old_files.get(key), writer, report, stages, fresh)
+                if entry is not None:
+                    new_files[key] = entry
+                elif key in old_files:  # unreadable now: keep what was indexed, lose nothing
+                    new_files[key] = old_files[key]
+                if progress is not None:
+                    progress(_size(path))
+            for key, entry in old_files.items():
+                if key in new_files:
+                    continue
+                if _under(Path(key), roots) and not Path(key).exists():
+                    for doc_id in entry["articles"]:
+                        writer.delete_by_term("id", doc_id)
+                        report.deleted += 1
+                else:
+                    new_files[key] = entry
+            t = time.perf_counter()
+            writer.commit()
+            stages["commit"] += time.perf_counter() - t
+        except BaseException:
+            writer.cancel()
+            raise
+        with ix.searcher() as searcher:
+            report.documents = searcher.doc_count()
+        ix.close()
+        report.stages = stages
+        self.store.write_json(target, MANIFEST, {"files": new_files})
+        meta = expected_meta(self.settings)
+        meta.update(created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), documents=report.documents)
+        self.store.write_json(target, META, meta)
+
+    def _index_file(
+        self,
+        path: Path,
+        old: dict[str, Any] | None,
+        writer: IndexWriter,
+        report: IndexReport,
+        stages: dict[str, float],
+        fresh: bool,
+    ) -> dict[str, Any] | None:
+        """Write a file's new and changed articles; return its manifest entry (None: unreadable)."""
+        try:
+            st = path.stat()
+        except OSError as exc:
+            report.problems.append(ReadProblem(str(path), exc.strerror or str(exc)))
+            return None
+        signature = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        if old is not None and not fresh and all(old.get(k) == v for k, v in signature.items()):
+            report.unchanged += len(old["articles"])
+            return old
+        t = time.perf_counter()
+        result = read_file(path)
+        stages["read"] += time.perf_counter() - t
+        report.problems.extend(result.problems)
+        if not result.articles and result.problems:
+            return None
+        report.files += 1
+        report.bytes += st.st_size
+        old_articles: dict[str, str] = (old or {}).get("articles", {})
+        articles: dict[str, str] = {}
+        for article in result.articles:
+            if article.id in self._seen_ids:
+                report.problems.append(
+                    ReadProblem(str(path), f"duplicate article id {article.id!r}", article.position)
+                )
+                continue
+            self._seen_ids.add(article.id)
+            fingerprint = article.fingerprint()
+            articles[article.id] = fingerprint
+            if old_articles.get(article.id) == fingerprint and not fresh:
+                report.unchanged += 1
+                continue
+            self._write(article, writer, stages, update=not fresh and article.id in old_articles)
+            if not fresh and article.id in old_articles:
+                report.updated += 1
+            else:
+                report.added += 1
+        for doc_id in old_articles.keys() - articles.keys():
+            writer.delete_by_term("id", doc_id)
+            report.deleted += 1
+        return {**signature, "articles": articles}
+
+    def _write(
+        self, article: Article, writer: IndexWriter, stages: dict[str, float], *, update: bool
+    ) -> None:
+        t = time.perf_counter()
+        extract_facets(article, self.taxonomy)
+        t2 = time.perf_counter()
+        stages["facets"] += t2 - t
+        fields = article_fields(article)
+        if update:
+            writer.update_document(**fields)
+        else:
+            writer.add_document(**fields)
+        stages["write"] += time.perf_counter() - t2
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def default_paths() -> list[Path]:
+    """What `zhsearch index` indexes when given no path: the bundled sample corpus."""
+    from corpus.readers import sample_dir
+
+    return [sample_dir()]
