@@ -35,3 +35,19 @@ def sample_dir() -> Path:
     from corpus.readers import sample_dir as _sample_dir
 
     return _sample_dir()
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory, sample_dir):
+    """Settings pointing at a temporary index built by the real indexer from the sample corpus.
+
+    Session-scoped and read-only: tests that write to an index build their own.
+    """
+    from corpus.settings import Settings
+    from index.writer import Indexer
+
+    index_dir = tmp_path_factory.mktemp("sample-index")
+    settings = Settings.load(overrides={"index_dir": str(index_dir)}, env={})
+    report = Indexer(settings).run([sample_dir])
+    assert report.added == 6 and not report.problems, report.to_dict()
+    return settings
