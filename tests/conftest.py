@@ -10,13 +10,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Set by .ci/run: in CI a missing ../shared or browser fails instead of skipping.
+REQUIRE_SHARED = os.environ.get("ZHSEARCH_REQUIRE_SHARED") == "1"
+REQUIRE_BROWSER = os.environ.get("ZHSEARCH_REQUIRE_BROWSER") == "1"
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path_factory):
     """No test reads the user's ZHSEARCH_* settings or touches the user's index."""
     for key in list(os.environ):
-        if key.startswith("ZHSEARCH_") and key != "ZHSEARCH_SHARED":
+        if key.startswith("ZHSEARCH_") and not key.startswith(("ZHSEARCH_SHARED", "ZHSEARCH_REQ")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("ZHSEARCH_INDEX_DIR", str(tmp_path_factory.mktemp("default-index")))
 
@@ -25,6 +28,8 @@ def _isolated_env(monkeypatch, tmp_path_factory):
 def shared_dir() -> Path:
     """../shared (corpora, labels); tests that need it skip on a fresh clone without it."""
     if not (SHARED / "corpora").is_dir():
+        if REQUIRE_SHARED:
+            pytest.fail(f"ZHSEARCH_REQUIRE_SHARED=1 but {SHARED}/corpora is missing")
         pytest.skip(f"needs the shared corpora at {SHARED} (absent on a fresh clone; CI has it)")
     return SHARED
 
