@@ -48,6 +48,10 @@ class IndexLocked(IndexProblem):
     """Another process is writing the index."""
 
 
+class IndexNotWritable(IndexProblem):
+    """The index directory cannot be created or written (read-only, permissions, a file)."""
+
+
 class IndexStore:
     """One index directory holding numbered generations of a Whoosh index."""
 
@@ -101,8 +105,14 @@ class IndexStore:
 
         An fcntl lock dies with its process, so a killed indexer never leaves a stale lock.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise IndexNotWritable(
+                f"cannot write the index directory {self.root}: {exc.strerror or exc}; "
+                "choose another with --index-dir or ZHSEARCH_INDEX_DIR"
+            ) from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -156,13 +166,16 @@ def check_meta(meta: dict[str, Any], settings: Settings) -> None:
     changed = [k for k, v in expected.items() if meta.get(k) != v]
     if changed:
         what = {
-            "analyzer": "the analyzer or dictionaries",
+            "analyzer": "the analyzer or its dictionaries",
             "taxonomy": "the industry taxonomy",
             "gazetteer": "the region gazetteer",
         }
-        names = ", ".join(what[k] for k in changed)
+        details = "; ".join(
+            f"{what[k]} ({meta.get(k) or 'unknown'} → {expected[k]})" for k in changed
+        )
         raise IndexOutdated(
-            f"the index was built with different {names}; run `zhsearch index --rebuild`"
+            f"the index must be rebuilt: {details} changed since it was built; "
+            "run `zhsearch index --rebuild`"
         )
 
 

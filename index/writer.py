@@ -7,6 +7,7 @@ live one and switches to it only after a successful commit.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -79,7 +80,9 @@ class IndexReport:
             "stages": {k: round(v, 3) for k, v in self.stages.items()},
             "rebuilt": self.rebuilt,
             "generation": self.generation,
-            "problems": [str(p) for p in self.problems],
+            "problems": [
+                {"path": p.path, "line": p.line, "reason": p.reason} for p in self.problems
+            ],
         }
 
 
@@ -123,7 +126,7 @@ class Indexer:
                 try:
                     check_meta(self.store.read_json(live, META), self.settings)
                 except IndexOutdated as exc:
-                    raise IndexOutdated(f"{exc} (incremental indexing is not possible)") from None
+                    raise IndexOutdated(f"cannot update incrementally: {exc}") from None
             if live is None or rebuild:
                 report.rebuilt = True
                 target = self.store.new_generation()
@@ -158,14 +161,27 @@ class Indexer:
             ix = whoosh_index.create_in(str(target), schema)
         else:
             ix = whoosh_index.open_dir(str(target), schema=schema)
+        # The manifest is written after the Whoosh commit; a run killed in between leaves it
+        # describing an older commit. Then every article is written with update_document (done
+        # anyway when incremental) and ids the manifest does not know are purged at the end.
+        stale = not fresh and manifest.get("generation") != ix.latest_generation()
         stages = {"read": 0.0, "facets": 0.0, "write": 0.0, "commit": 0.0}
         writer = ix.writer(limitmb=self.settings.writer_memory_mb, procs=self.settings.procs)
         try:
             old_files: dict[str, Any] = manifest.get("files", {})
             new_files: dict[str, Any] = {}
+            signatures = {path: _signature(path) for path in files}
+            # Ids of files that will not be read again, so a changed or new file cannot claim
+            # them and silently replace another file's article.
+            for path, signature in signatures.items():
+                old = old_files.get(str(path))
+                if not fresh and old is not None and _same(old, signature):
+                    self._seen_ids.update(old["articles"])
             for path in files:
                 key = str(path)
-                entry = self._index_file(path, old_files.get(key), writer, report, stages, fresh)
+                entry = self._index_file(
+                    path, signatures[path], old_files.get(key), writer, report, stages, fresh
+                )
                 if entry is not None:
                     new_files[key] = entry
                 elif key in old_files:  # unreadable now: keep what was indexed, lose nothing
@@ -175,12 +191,18 @@ class Indexer:
             for key, entry in old_files.items():
                 if key in new_files:
                     continue
-                if _under(Path(key), roots) and not Path(key).exists():
+                if _under(Path(key), roots) and not os.path.lexists(key):
                     for doc_id in entry["articles"]:
-                        writer.delete_by_term("id", doc_id)
-                        report.deleted += 1
+                        if doc_id not in self._seen_ids:  # not moved to another file this run
+                            writer.delete_by_term("id", doc_id)
+                            report.deleted += 1
                 else:
                     new_files[key] = entry
+            if stale:
+                known = {i for entry in new_files.values() for i in entry["articles"]}
+                indexed = {_text(term) for term in writer.reader().lexicon("id")}
+                for doc_id in indexed - known:
+                    report.deleted += writer.delete_by_term("id", doc_id)
             t = time.perf_counter()
             writer.commit()
             stages["commit"] += time.perf_counter() - t
@@ -189,9 +211,10 @@ class Indexer:
             raise
         with ix.searcher() as searcher:
             report.documents = searcher.doc_count()
+        generation = ix.latest_generation()
         ix.close()
         report.stages = stages
-        self.store.write_json(target, MANIFEST, {"files": new_files})
+        self.store.write_json(target, MANIFEST, {"generation": generation, "files": new_files})
         meta = expected_meta(self.settings)
         meta.update(created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), documents=report.documents)
         self.store.write_json(target, META, meta)
@@ -199,6 +222,7 @@ class Indexer:
     def _index_file(
         self,
         path: Path,
+        signature: dict[str, int] | OSError,
         old: dict[str, Any] | None,
         writer: IndexWriter,
         report: IndexReport,
@@ -206,25 +230,31 @@ class Indexer:
         fresh: bool,
     ) -> dict[str, Any] | None:
         """Write a file's new and changed articles; return its manifest entry (None: unreadable)."""
-        try:
-            st = path.stat()
-        except OSError as exc:
-            report.problems.append(ReadProblem(str(path), exc.strerror or str(exc)))
+        if isinstance(signature, OSError):
+            reason = signature.strerror or str(signature)
+            if os.path.islink(path) and not path.exists():
+                reason = f"broken symbolic link ({reason})"
+            report.problems.append(ReadProblem(str(path), reason))
             return None
-        signature = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        if old is not None and not fresh and all(old.get(k) == v for k, v in signature.items()):
+        if old is not None and not fresh and _same(old, signature):
             report.unchanged += len(old["articles"])
             return old
         t = time.perf_counter()
-        result = read_file(path)
-        stages["read"] += time.perf_counter() - t
+        try:
+            result = read_file(path)
+        except Exception as exc:  # a reader bug must not abort the other files
+            report.problems.append(ReadProblem(str(path), f"{type(exc).__name__}: {exc}"))
+            return None
+        finally:
+            stages["read"] += time.perf_counter() - t
         report.problems.extend(result.problems)
         if not result.articles and result.problems:
             return None
         report.files += 1
-        report.bytes += st.st_size
+        report.bytes += signature["size"]
         old_articles: dict[str, str] = (old or {}).get("articles", {})
         articles: dict[str, str] = {}
+        failed = bool(result.problems)
         for article in result.articles:
             if article.id in self._seen_ids:
                 report.problems.append(
@@ -233,18 +263,31 @@ class Indexer:
                 continue
             self._seen_ids.add(article.id)
             fingerprint = article.fingerprint()
-            articles[article.id] = fingerprint
             if old_articles.get(article.id) == fingerprint and not fresh:
+                articles[article.id] = fingerprint
                 report.unchanged += 1
                 continue
-            self._write(article, writer, stages, update=not fresh and article.id in old_articles)
-            if not fresh and article.id in old_articles:
+            try:
+                self._write(article, writer, stages, update=not fresh)
+            except Exception as exc:  # one bad article must not abort the run
+                report.problems.append(
+                    ReadProblem(str(path), f"{type(exc).__name__}: {exc}", article.position)
+                )
+                failed = True
+                if article.id in old_articles:  # its old document stays; keep tracking it
+                    articles[article.id] = old_articles[article.id]
+                continue
+            articles[article.id] = fingerprint
+            if article.id in old_articles:
                 report.updated += 1
             else:
                 report.added += 1
         for doc_id in old_articles.keys() - articles.keys():
-            writer.delete_by_term("id", doc_id)
-            report.deleted += 1
+            if doc_id not in self._seen_ids:
+                writer.delete_by_term("id", doc_id)
+                report.deleted += 1
+        if failed:  # no signature: the file is read again (and its problems reported) next run
+            return {"size": -1, "mtime_ns": -1, "articles": articles}
         return {**signature, "articles": articles}
 
     def _write(
@@ -260,6 +303,25 @@ class Indexer:
         else:
             writer.add_document(**fields)
         stages["write"] += time.perf_counter() - t2
+
+
+def _signature(path: Path) -> dict[str, int] | OSError:
+    """What tells a file changed without reading it: size and modification time."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return exc
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _same(entry: dict[str, Any], signature: dict[str, int] | OSError) -> bool:
+    return not isinstance(signature, OSError) and all(
+        entry.get(k) == v for k, v in signature.items()
+    )
+
+
+def _text(term: bytes | str) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _size(path: Path) -> int:
