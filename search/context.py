@@ -1,0 +1,104 @@
+"""The search context: one opened searcher plus the gazetteer and taxonomy, closed per request.
+
+There are no module-level index or searcher objects: the web app opens a context per request, so
+a reindex that switches generations is served from the next request on. Derived data (facet
+arrays, the character→terms map) is cached by `cache_key`, which changes with every commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from whoosh.index import Index
+from whoosh.searching import Searcher
+
+from corpus.settings import Settings
+
+T = TypeVar("T")
+_CACHE_GENERATIONS = 2  # an old generation stays cached while searchers still read it
+_cache: OrderedDict[tuple[str, int | None], dict[Hashable, Any]] = OrderedDict()
+_cache_lock = threading.RLock()  # re-entrant: a build may use another cached value
+
+
+@dataclass
+class SearchContext:
+    """An open searcher on the live index generation, with what searching needs beside it."""
+
+    settings: Settings
+    index: Index
+    searcher: Searcher
+    gazetteer: Any  # corpus.regions gazetteer: .name(code), .children(code), .ancestors(code)…
+    taxonomy: Any  # corpus.industries taxonomy: .label(code), .codes()
+
+    @property
+    def index_path(self) -> Path:
+        """The generation directory the searcher reads."""
+        return Path(getattr(self.index.storage, "folder", ""))
+
+    @property
+    def cache_key(self) -> tuple[str, int | None]:
+        """Identifies what the searcher sees: generation directory plus Whoosh TOC generation."""
+        return (str(self.index_path), self.searcher.reader().generation())
+
+    def close(self) -> None:
+        """Release the searcher and the index files."""
+        self.searcher.close()
+        self.index.close()
+
+    def __enter__(self) -> SearchContext:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_context(settings: Settings) -> SearchContext:
+    """Open the live index read-only (raises IndexMissing/IndexOutdated) with gazetteer and
+    taxonomy; use as a context manager or call `.close()`."""
+    from corpus.industries import load_taxonomy
+    from corpus.regions import gazetteer
+    from index.store import open_index
+
+    ix = open_index(settings)
+    try:
+        searcher = ix.searcher()
+    except BaseException:
+        ix.close()
+        raise
+    try:
+        return SearchContext(settings, ix, searcher, gazetteer(), load_taxonomy(settings.taxonomy))
+    except BaseException:
+        searcher.close()
+        ix.close()
+        raise
+
+
+def cached(ctx: SearchContext, name: Hashable, build: Callable[[], T]) -> T:
+    """The value `build()` returns for what `ctx` reads, built once per index generation.
+
+    Building holds one lock: concurrent requests on a new generation wait for one build
+    instead of all doing it.
+    """
+    key = ctx.cache_key
+    with _cache_lock:
+        entries = _cache.get(key)
+        if entries is None:
+            entries = _cache[key] = {}
+            while len(_cache) > _CACHE_GENERATIONS:
+                _cache.popitem(last=False)
+        else:
+            _cache.move_to_end(key)
+        if name not in entries:
+            entries[name] = build()
+        return entries[name]

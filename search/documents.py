@@ -1,0 +1,82 @@
+"""One stored document by id, and statistics of the open index."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from index.store import META, IndexStore
+from search.context import SearchContext
+from search.facets import doc_arrays, industry_label, region_name
+
+
+def get_document(ctx: SearchContext, doc_id: str) -> dict[str, Any] | None:
+    """The stored fields of the article with this id (looked up by the `id` term only, never a
+    path), shaped for the document page and API; None when there is no such article."""
+    if not doc_id:
+        return None
+    docnum = ctx.searcher.document_number(id=doc_id)
+    if docnum is None:
+        return None
+    stored = ctx.searcher.stored_fields(docnum)
+    date = stored.get("date")
+    counts: dict[str, int] = stored.get("mention_counts") or {}
+    mentions = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "id": stored.get("id", doc_id),
+        "title": stored.get("title", ""),
+        "subtitle": stored.get("subtitle", ""),
+        "content": stored.get("content", ""),
+        "date": date.date().isoformat() if isinstance(date, dt.datetime) else None,
+        "date_text": stored.get("date_text") or None,
+        "source": stored.get("source", ""),
+        "author": stored.get("author", ""),
+        "url": stored.get("url", ""),
+        "tags": [t for t in str(stored.get("tags", "")).split(",") if t],
+        "region": {
+            "path": stored.get("region_path", ""),
+            "codes": str(stored.get("region_codes", "")).split(),
+            "status": stored.get("region_status", "unknown"),
+            "zone": stored.get("zone", ""),
+            "mentions": [
+                {"code": code, "label": region_name(ctx.gazetteer, code) or code, "count": n}
+                for code, n in mentions
+            ],
+        },
+        "industries": [
+            {"code": c, "label": industry_label(ctx.taxonomy, c)}
+            for c in str(stored.get("industries", "")).split()
+        ],
+        "industry_primary": stored.get("industry_primary", ""),
+        "source_format": stored.get("source_format", ""),
+    }
+
+
+def index_stats(ctx: SearchContext) -> dict[str, Any]:
+    """Documents, generation, location, size on disk, build time, analyzer fingerprint, and
+    document counts per province and per industry."""
+    generation = ctx.index_path
+    meta = IndexStore.read_json(generation, META) if generation.is_dir() else {}
+    size = sum(p.stat().st_size for p in generation.rglob("*") if p.is_file())
+    reader = ctx.searcher.reader()
+    arrays = doc_arrays(ctx)
+    live = list(reader.all_doc_ids())
+    regions = arrays.regions.count(live)
+    provinces = [c for c in regions if arrays.parents.get(c) is None]
+    industries = arrays.industries.count(live)
+    return {
+        "documents": ctx.searcher.doc_count(),
+        "generation": generation.name,
+        "index_dir": str(ctx.settings.index_dir),
+        "size_bytes": size,
+        "built": meta.get("created", ""),
+        "analyzer": meta.get("analyzer", ""),
+        "regions": [
+            {"value": c, "label": region_name(ctx.gazetteer, c) or c, "count": regions[c]}
+            for c in sorted(provinces, key=lambda c: (-regions[c], c))
+        ],
+        "industries": [
+            {"value": c, "label": industry_label(ctx.taxonomy, c), "count": industries[c]}
+            for c in sorted(industries, key=lambda c: (-industries[c], c))
+        ],
+    }

@@ -1,0 +1,181 @@
+"""`run_search`: the one search function behind the web page, the JSON API and the CLI."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from typing import Any
+
+from whoosh import query as wq
+
+from search.context import SearchContext
+from search.docsets import matching_docs
+from search.facets import (
+    doc_arrays,
+    industry_facet,
+    industry_label,
+    known_industry,
+    region_facet,
+    region_name,
+)
+from search.query import MatchTerms, expand_query, parse_query
+from search.request import BadRequest, Facets, Hit, SearchRequest, SearchResult, page_count
+from search.snippets import highlight_text, make_snippet
+
+
+def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
+    """Parse, filter, count facets, rank, page and highlight one search.
+
+    Limits and codes are checked before any searching; every user mistake is a BadRequest.
+    The text query (with the date and source filters) is matched once as a set of document
+    numbers; facets and the exact total come from that set, and only the requested page is
+    scored, sorted and highlighted.
+    """
+    started = time.perf_counter()
+    settings = ctx.settings
+    request.validate(settings)
+    _check_codes(request, ctx)
+    parsed = parse_query(request.q, ctx.searcher.schema, settings)
+    notices = list(parsed.notices)
+    by_date = request.sort == "date" or parsed.query is None
+    text_q = wq.Every() if parsed.query is None else expand_query(parsed.query, ctx, notices)
+
+    shared_filters = _shared_filters(request)
+    base, ranking = _match(ctx, text_q, shared_filters, by_date)
+    region_docs = _docs_for_codes(ctx, "region_codes", request.regions)
+    industry_docs = _docs_for_codes(ctx, "industries", request.industries)
+    region_view = base if industry_docs is None else base & industry_docs
+    industry_view = base if region_docs is None else base & region_docs
+    matching = region_view if region_docs is None else region_view & region_docs
+
+    arrays = doc_arrays(ctx)
+    region_values, region_path = region_facet(
+        arrays.regions.count(region_view), request.regions, arrays, ctx.gazetteer
+    )
+    facets = Facets(
+        region=region_values,
+        region_path=region_path,
+        industry=industry_facet(
+            arrays.industries.count(industry_view), request.industries, ctx.taxonomy
+        ),
+    )
+
+    hits: list[Hit] = []
+    offset = (request.page - 1) * request.size
+    if offset < len(matching):
+        limit = offset + request.size
+        if by_date:
+            dates = arrays.dates
+            top = heapq.nlargest(limit, matching, key=lambda d: (dates[d], -d))
+            page: list[tuple[int, float | None]] = [(d, None) for d in top[offset:]]
+        elif ranking is not None:
+            ranked = ((d, score) for score, d in ranking if d in matching)
+            page = list(itertools.islice(ranked, offset, limit))
+        else:
+            filtered = len(matching) < len(base) or bool(shared_filters)
+            results = ctx.searcher.search(
+                text_q,
+                limit=limit,
+                filter=matching if filtered else None,
+                # Block-quality skipping costs more than it saves on wide ORs (expansions).
+                optimize=sum(1 for _ in text_q.leaves()) <= 16,
+            )
+            page = [(h.docnum, h.score) for h in results[offset:limit]]
+        terms = parsed.terms if request.highlight else MatchTerms()
+        hits = [_hit(ctx.searcher.stored_fields(d), score, terms, ctx) for d, score in page]
+
+    return SearchResult(
+        request=request,
+        parsed=parsed.parsed,
+        total=len(matching),
+        took_ms=(time.perf_counter() - started) * 1000,
+        pages=page_count(len(matching), request.size, settings.max_depth),
+        hits=hits,
+        facets=facets,
+        notices=notices,
+    )
+
+
+def _match(
+    ctx: SearchContext, text_q: wq.Query, shared_filters: list[wq.Query], by_date: bool
+) -> tuple[set[int], list[tuple[float, int]] | None]:
+    """Docnums matching the text query and the shared filters, and, when the query has a
+    phrase and is ranked by relevance, every match's (score, docnum), best first.
+
+    Phrase matching dominates such queries, so they are matched once, scored in full, instead
+    of once for the set and again for the top hits.
+    """
+    has_phrase = any(isinstance(node, wq.Phrase) for node in _walk(text_q))
+    if not has_phrase or by_date:
+        base_q = wq.And([text_q, *shared_filters]) if shared_filters else text_q
+        return matching_docs(ctx, base_q), None
+    allowed = matching_docs(ctx, wq.And(shared_filters)) if shared_filters else None
+    if allowed is not None and not allowed:
+        return set(), []
+    results = ctx.searcher.search(text_q, limit=None, filter=allowed)
+    return set(results.docs()), list(results.top_n)
+
+
+def _walk(q: wq.Query) -> list[wq.Query]:
+    out = [q]
+    for child in q.children():
+        out.extend(_walk(child))
+    return out
+
+
+def _check_codes(request: SearchRequest, ctx: SearchContext) -> None:
+    for code in request.regions:
+        if not region_name(ctx.gazetteer, code):
+            raise BadRequest("bad_parameter", f"未知的地区代码 {code!r}")
+    for code in request.industries:
+        if not known_industry(ctx.taxonomy, code):
+            raise BadRequest("bad_parameter", f"未知的行业代码 {code!r}")
+
+
+def _shared_filters(request: SearchRequest) -> list[wq.Query]:
+    """Filters that are not facets, so they apply to the facet counts too: date and source."""
+    out: list[wq.Query] = []
+    start, end = request.date_range()
+    if start is not None or end is not None:
+        out.append(wq.DateRange("date", start, end))
+    if request.sources:
+        out.append(wq.Or([wq.Term("source", s) for s in request.sources]))
+    return out
+
+
+def _docs_for_codes(ctx: SearchContext, fieldname: str, codes: list[str]) -> set[int] | None:
+    """Documents carrying any of `codes` (OR within a facet); None when nothing is selected."""
+    if not codes:
+        return None
+    return matching_docs(ctx, wq.Or([wq.Term(fieldname, c) for c in codes]))
+
+
+def _hit(stored: dict[str, Any], score: float | None, terms: MatchTerms, ctx: SearchContext) -> Hit:
+    analyzer = ctx.searcher.schema["content"].analyzer
+    settings = ctx.settings
+    title = stored.get("title", "")
+    codes = str(stored.get("industries", "")).split()
+    return Hit(
+        id=stored.get("id", ""),
+        title=title,
+        title_html=highlight_text(title, terms, analyzer),
+        date=stored.get("date_text") or None,
+        source=stored.get("source", ""),
+        url=stored.get("url", ""),
+        region={
+            "path": stored.get("region_path", ""),
+            "codes": str(stored.get("region_codes", "")).split(),
+            "status": stored.get("region_status", "unknown"),
+            "zone": stored.get("zone", ""),
+        },
+        industries=[{"code": c, "label": industry_label(ctx.taxonomy, c)} for c in codes],
+        snippet=make_snippet(
+            stored.get("content", ""),
+            terms,
+            analyzer,
+            settings.snippet_chars,
+            settings.snippet_passages,
+        ),
+        score=score,
+    )

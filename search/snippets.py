@@ -1,0 +1,295 @@
+"""Snippets: the best passages of a document with the query's matches in <mark>, safely escaped.
+
+Text is escaped first and marks are added around spans, so nothing from a document can inject
+markup. Matches come from re-tokenising the stored text with the index analyzer (true character
+offsets, sub-words included) and comparing token texts with the query's terms; overlapping
+matches (锂电池 / 锂电 / 电池) are merged into one mark. Passages are cut only where no word or
+number runs across the cut, preferably at sentence or clause punctuation. Only sentences that
+contain a query term are tokenised, and only the first `SCAN_CHARS` characters are considered,
+so the cost stays small however long the document is.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from corpus.segment import normalize
+from search.query import MatchTerms
+
+SCAN_CHARS = 20_000  # characters of a document considered for passages
+MAX_CANDIDATES = 24  # most sentences tokenised while looking for real word matches
+FALLBACK_CHARS = 120  # length of the lead passage when nothing matches
+
+_SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;\n]+|$)")
+_CLAUSE_END = frozenset("，、,：:）)」』”")
+_SENTENCE_END = frozenset("。！？!?；;\n")
+_NUMBER = re.compile(r"[0-9０-９]+(?:[.,．，][0-9０-９]+)*|[A-Za-zＡ-Ｚａ-ｚ]+")
+_SPACE = re.compile(r"\s+")
+
+Span = tuple[int, int]  # [start, end) character offsets into the original text
+Analyzer = Callable[..., Iterable]
+
+
+@dataclass
+class _Sentence:
+    """One analysed sentence: its match spans with their term keys, and where cuts are safe."""
+
+    start: int
+    end: int
+    matches: list[tuple[int, int, object]]
+    unsafe: bytearray  # unsafe[i] == 1: a cut before text[start + i] would split a word
+
+    def safe(self, pos: int) -> bool:
+        return not self.unsafe[pos - self.start]
+
+
+def highlight_text(text: str, terms: MatchTerms, analyzer: Analyzer) -> str:
+    """The whole of a short text (a title) escaped, with every match marked."""
+    if not text:
+        return ""
+    if not terms:
+        return html.escape(text)
+    sentence = _analyse(text, 0, len(text), terms, analyzer)
+    return _render(text, 0, len(text), [(s, e) for s, e, _ in sentence.matches])
+
+
+def make_snippet(
+    text: str,
+    terms: MatchTerms,
+    analyzer: Analyzer,
+    chars: int = 120,
+    passages: int = 3,
+) -> str:
+    """Up to `passages` passages of about `chars` characters around the best matches, as HTML;
+    the start of the text when nothing matches."""
+    if not text:
+        return ""
+    scan = text[:SCAN_CHARS]
+    norm, offsets = normalize(scan)
+    sentences = [m.span() for m in _SENTENCE.finditer(norm) if m.end() > m.start()]
+    if offsets is not None:
+        sentences = [(offsets[s], offsets[e]) for s, e in sentences]
+    if len(text) > SCAN_CHARS and len(sentences) > 1:
+        sentences.pop()  # may end mid-word at the scan limit
+    needles = set(terms.words) | set(terms.chars) | {w for p in terms.phrases for w in p}
+    analysed: dict[int, _Sentence] = {}
+
+    def sentence(i: int) -> _Sentence:
+        if i not in analysed:
+            s, e = sentences[i]
+            analysed[i] = _analyse(text, s, e, terms, analyzer)
+        return analysed[i]
+
+    # Rank sentences by the query words they contain as plain substrings (cheap), then
+    # tokenise them best first until enough of them hold real word matches.
+    candidates: list[tuple[int, int, int]] = []
+    if needles:
+        for i, (s, e) in enumerate(sentences):
+            seg = norm[s:e] if offsets is None else normalize(text[s:e])[0]
+            present = [n for n in needles if n in seg]
+            if present:
+                candidates.append((-len(present), -sum(seg.count(n) for n in present), i))
+        candidates.sort()
+    scored = []
+    for _, _, i in candidates[:MAX_CANDIDATES]:
+        matches = sentence(i).matches
+        if matches:
+            keys = {k for _, _, k in matches}
+            scored.append((-len(keys), -min(len(matches), 10), i))
+            if len(scored) >= passages:
+                break
+    chosen = sorted(i for _, _, i in sorted(scored)[:passages])
+    if not chosen:
+        chosen = [next((i for i, (s, e) in enumerate(sentences) if text[s:e].strip()), 0)]
+        chars = min(chars, FALLBACK_CHARS)
+    windows = _merge([_window(i, sentences, sentence, text, chars) for i in chosen if sentences])
+    out: list[str] = []
+    previous_end = 0
+    with_terms = {i for _, _, i in candidates}
+    for start, end in windows:
+        if start > previous_end and text[previous_end:start].strip():
+            out.append("…")
+        for i in with_terms:  # sentences a passage took in whole still need their marks
+            if i not in analysed and sentences[i][0] < end and sentences[i][1] > start:
+                sentence(i)
+        spans = [
+            (s, e) for i in analysed for s, e, _ in analysed[i].matches if s < end and e > start
+        ]
+        out.append(_render(text, start, end, spans))
+        previous_end = end
+    if text[previous_end:].strip():
+        out.append("…")
+    return "".join(out)
+
+
+def _analyse(text: str, start: int, end: int, terms: MatchTerms, analyzer: Analyzer) -> _Sentence:
+    """Tokenise text[start:end] as the index does and find the query's matches in it."""
+    tokens = [
+        (t.text, t.pos, start + t.startchar, start + t.endchar)
+        for t in analyzer(text[start:end], positions=True, chars=True, mode="index")
+    ]
+    unsafe = bytearray(end - start + 1)
+    for _, _, s, e in tokens:
+        if e - s > 1:
+            unsafe[s - start + 1 : e - start] = b"\x01" * (e - s - 1)
+    for m in _NUMBER.finditer(text, start, end):
+        if m.end() - m.start() > 1:
+            unsafe[m.start() - start + 1 : m.end() - start] = b"\x01" * (m.end() - m.start() - 1)
+    matches: list[tuple[int, int, object]] = []
+    by_pos: dict[int, list[tuple[str, int, int]]] = {}
+    for word, pos, s, e in tokens:
+        if word in terms.words:
+            matches.append((s, e, word))
+        for ch in terms.chars:
+            if ch in word:
+                if len(word) == e - s:
+                    matches.extend((s + i, s + i + 1, ch) for i, c in enumerate(word) if c == ch)
+                else:  # normalisation changed the length: mark the whole word
+                    matches.append((s, e, ch))
+        if terms.phrases:
+            by_pos.setdefault(pos, []).append((word, s, e))
+    for phrase in terms.phrases:
+        for pos, items in by_pos.items():
+            for word, s, _ in items:
+                if word != phrase[0]:
+                    continue
+                last = _phrase_end(by_pos, pos, phrase)
+                if last is not None:
+                    matches.append((s, last, phrase))
+    matches.sort(key=lambda m: (m[0], m[1]))
+    return _Sentence(start, end, matches, unsafe)
+
+
+def _phrase_end(
+    by_pos: dict[int, list[tuple[str, int, int]]], pos: int, phrase: tuple
+) -> int | None:
+    end = None
+    for k, word in enumerate(phrase[1:], 1):
+        found = [e for w, _, e in by_pos.get(pos + k, ()) if w == word]
+        if not found:
+            return None
+        end = max(found)
+    return end
+
+
+def _window(
+    i: int,
+    sentences: list[Span],
+    sentence: Callable[[int], _Sentence],
+    text: str,
+    chars: int,
+) -> Span:
+    """A passage of about `chars` characters around sentence i's best matches."""
+    s, e = _strip(text, *sentences[i])
+    if e - s <= chars:
+        # Short sentence: continue with what follows while it fits, cutting the last one safely.
+        end = e
+        j = i + 1
+        while j < len(sentences) and end - s < chars:
+            ns, ne = _strip(text, *sentences[j])
+            if ne <= ns:
+                j += 1
+                continue
+            if ne - s <= chars:
+                end = ne
+                j += 1
+                continue
+            cut = _cut_before(sentence(j), text, s + chars, ns)
+            if cut - ns >= 8:
+                end = cut
+            break
+        return s, end
+    info = sentence(i)
+    matches = [m for m in info.matches if s <= m[0] and m[1] <= e]
+    lead = chars // 5
+    best = (0, 0, s)
+    for anchor in matches:
+        lo = anchor[0] - lead
+        inside = [m for m in matches if m[0] >= lo and m[1] <= lo + chars]
+        key = (len({m[2] for m in inside}), len(inside))
+        if key > best[:2]:
+            best = (*key, anchor[0])
+    anchor_start = best[2]
+    start = max(s, anchor_start - lead)
+    start = _cut_after_clause(info, text, start, anchor_start) or _snap_down(info, start, s)
+    end = min(e, start + chars)
+    if end < e:
+        end = _cut_before(info, text, end, anchor_start + 1)
+    return start, end
+
+
+def _strip(text: str, s: int, e: int) -> Span:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def _snap_down(info: _Sentence, pos: int, floor: int) -> int:
+    while pos > floor and not info.safe(pos):
+        pos -= 1
+    return pos
+
+
+def _cut_after_clause(info: _Sentence, text: str, start: int, limit: int) -> int | None:
+    """A start just after clause punctuation near `start` (at most 15 characters earlier)."""
+    for pos in range(start, max(info.start, start - 15) - 1, -1):
+        if pos <= limit and pos > info.start and text[pos - 1] in _CLAUSE_END:
+            return pos
+    for pos in range(max(start, info.start + 1), limit):
+        if text[pos - 1] in _CLAUSE_END and info.safe(pos):
+            return pos
+    return None
+
+
+def _cut_before(info: _Sentence, text: str, end: int, floor: int) -> int:
+    """The best safe end at or before `end`: after clause punctuation if one is near."""
+    end = min(end, info.end)
+    for pos in range(end, max(floor, end - 20), -1):
+        if text[pos - 1] in _CLAUSE_END or text[pos - 1] in _SENTENCE_END:
+            return pos
+    pos = _snap_down(info, end, floor)
+    if pos <= floor:  # one word longer than the window: keep it whole
+        pos = end
+        while pos < info.end and not info.safe(pos):
+            pos += 1
+    return pos
+
+
+def _merge(windows: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for s, e in sorted(windows):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _render(text: str, start: int, end: int, spans: list[Span]) -> str:
+    """text[start:end] escaped, whitespace runs collapsed, merged spans wrapped in <mark>."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        s, e = max(s, start), min(e, end)
+        if s >= e:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out: list[str] = []
+    pos = start
+    for s, e in merged:
+        out.append(_escape(text[pos:s]))
+        out.append(f"<mark>{_escape(text[s:e])}</mark>")
+        pos = e
+    out.append(_escape(text[pos:end]))
+    return "".join(out)
+
+
+def _escape(piece: str) -> str:
+    return html.escape(_SPACE.sub(" ", piece))
