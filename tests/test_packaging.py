@@ -1,4 +1,4 @@
-"""The distribution installs exactly the four packages plus their data, and the code is lint-clean."""
+"""The distribution installs exactly the four packages plus data; the code is lint-clean."""
 
 from __future__ import annotations
 
