@@ -34,7 +34,9 @@ from index.store import (
     expected_meta,
 )
 
-Progress = Callable[[int], None]  # called with the bytes of each file as it is done
+# Called with byte counts as files are indexed (within big files too); they add up to the
+# sizes of all planned files, unchanged and unreadable ones included.
+Progress = Callable[[int], None]
 
 
 @dataclass
@@ -111,7 +113,10 @@ class Indexer:
         progress: Progress | None = None,
         files: list[Path] | None = None,
     ) -> IndexReport:
-        """Index `paths` (files or directories); returns what was added, updated and deleted."""
+        """Index `paths` (files or directories); returns what was added, updated and deleted.
+
+        `files`, when given, is the list `plan_files(paths)` already found (the CLI plans first to
+        size its progress bar); `paths` still bound which vanished files count as deleted."""
         started = time.perf_counter()
         roots = [Path(p).expanduser().resolve() for p in paths]
         report = IndexReport()
@@ -179,15 +184,15 @@ class Indexer:
                     self._seen_ids.update(old["articles"])
             for path in files:
                 key = str(path)
+                tick = _FileProgress(progress, _size(path))
                 entry = self._index_file(
-                    path, signatures[path], old_files.get(key), writer, report, stages, fresh
+                    path, signatures[path], old_files.get(key), writer, report, stages, fresh, tick
                 )
                 if entry is not None:
                     new_files[key] = entry
                 elif key in old_files:  # unreadable now: keep what was indexed, lose nothing
                     new_files[key] = old_files[key]
-                if progress is not None:
-                    progress(_size(path))
+                tick.finish()
             for key, entry in old_files.items():
                 if key in new_files:
                     continue
@@ -228,6 +233,7 @@ class Indexer:
         report: IndexReport,
         stages: dict[str, float],
         fresh: bool,
+        tick: _FileProgress,
     ) -> dict[str, Any] | None:
         """Write a file's new and changed articles; return its manifest entry (None: unreadable)."""
         if isinstance(signature, OSError):
@@ -255,7 +261,8 @@ class Indexer:
         old_articles: dict[str, str] = (old or {}).get("articles", {})
         articles: dict[str, str] = {}
         failed = bool(result.problems)
-        for article in result.articles:
+        for done, article in enumerate(result.articles, 1):
+            tick.at(done - 1, len(result.articles))
             if article.id in self._seen_ids:
                 report.problems.append(
                     ReadProblem(str(path), f"duplicate article id {article.id!r}", article.position)
@@ -303,6 +310,26 @@ class Indexer:
         else:
             writer.add_document(**fields)
         stages["write"] += time.perf_counter() - t2
+
+
+class _FileProgress:
+    """Reports a file's bytes to the progress callback as its articles are written, so one big
+    JSONL file moves the bar too."""
+
+    def __init__(self, progress: Progress | None, size: int) -> None:
+        self.progress, self.size, self.sent = progress, size, 0
+
+    def at(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            share = self.size * done // total
+            if share - self.sent >= 65536:  # a callback per article would cost more than it shows
+                self.progress(share - self.sent)
+                self.sent = share
+
+    def finish(self) -> None:
+        if self.progress is not None and self.size > self.sent:
+            self.progress(self.size - self.sent)
+            self.sent = self.size
 
 
 def _signature(path: Path) -> dict[str, int] | OSError:

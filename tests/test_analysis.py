@@ -1,0 +1,190 @@
+"""The analyzer (`index/analysis.py`) and the segmenter under it (`corpus/segment.py`).
+
+What jieba's stock ChineseAnalyzer gets wrong and ours must get right: ordinal positions with
+sub-words sharing their compound's position, offsets into the original (un-normalised) text,
+number+unit words kept whole and searchable in parts, and phrases that follow word adjacency.
+"""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+
+from corpus.segment import get_segmenter, normalize
+from index.analysis import ANALYZER_VERSION, analyzer_fingerprint, zh_analyzer
+from index.schema import build_schema
+
+
+def tokens(text: str, mode: str = "") -> list[tuple[str, int, int, int]]:
+    """(text, pos, startchar, endchar) of every token the analyzer yields for `text`."""
+    return [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in zh_analyzer()(text, positions=True, chars=True, mode=mode)
+    ]
+
+
+def texts(text: str, mode: str = "") -> list[str]:
+    return [t for t, _, _, _ in tokens(text, mode)]
+
+
+def test_positions_are_ordinal_word_numbers() -> None:
+    toks = [t for t in tokens("尚太科技落户昔阳县") if t[0] in {"尚太科技", "落户", "昔阳县"}]
+    assert [(t, p) for t, p, _, _ in toks] == [("尚太科技", 0), ("落户", 1), ("昔阳县", 2)]
+
+
+def test_subwords_share_their_compounds_position() -> None:
+    toks = tokens("锂电负极材料项目")
+    pos = {t: p for t, p, _, _ in toks}
+    assert pos["负极材料"] == pos["负极"] == pos["材料"]
+    assert pos["项目"] == pos["负极材料"] + 1
+    # Precise words alone are consecutive: sub-words never advance the position.
+    words = [p for t, p, _, _ in tokens("锂电负极材料项目", mode="query")]
+    assert words == list(range(len(words)))
+
+
+def test_query_mode_yields_only_precise_words() -> None:
+    assert texts("锂电负极材料", mode="query") == ["锂电", "负极材料"]
+    assert "负极" in texts("锂电负极材料")
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        "年产７ＧＷ组件",  # full-width digits and letters
+        "昔陽尚太鋰電池負極材料",  # Traditional characters
+        "ＭＬＥＤ新型顯示面板，總投資318.67億元",
+        "①号线ﬁ和500千伏",  # characters whose NFKC form changes length
+    ],
+)
+def test_offsets_point_into_the_original_text(original: str) -> None:
+    for text, _, start, end in tokens(original):
+        assert 0 <= start < end <= len(original)
+        # The original span normalises to the token (ligatures may widen the span, never shift it).
+        assert text in normalize(original[start:end])[0], (text, original[start:end])
+
+
+def test_offsets_for_full_width_and_traditional_are_exact() -> None:
+    original = "建設７ＧＷ鋰電池"
+    spans = {t: original[s:e] for t, _, s, e in tokens(original)}
+    assert spans["7gw"] == "７ＧＷ"
+    assert spans["7"] == "７"
+    assert spans["gw"] == "ＧＷ"
+    assert spans["建设"] == "建設"
+
+
+def test_length_changing_normalisation_keeps_later_offsets_right() -> None:
+    original = "ﬁ光伏组件"  # the ligature becomes two characters when normalised
+    norm, offsets = normalize(original)
+    assert norm.startswith("fi") and offsets is not None
+    spans = {t: original[s:e] for t, _, s, e in tokens(original)}
+    assert spans["光伏组件"] == "光伏组件"
+
+
+@pytest.mark.parametrize(
+    ("text", "whole", "parts"),
+    [
+        ("年产7GW高效电池", "7gw", ["7", "gw"]),
+        ("年产20万吨锂电负极材料", "20万吨", ["20", "万吨"]),
+        ("总投资318.67亿元", "318.67亿元", ["318.67", "亿元"]),
+        ("新建500千伏变电站", "500千伏", ["500", "千伏"]),
+        ("N型电池组件", "n型", ["n", "型"]),
+        ("5G基站建设", "5g", ["5", "g"]),
+    ],
+)
+def test_number_and_unit_words_are_whole_and_in_parts(
+    text: str, whole: str, parts: list[str]
+) -> None:
+    toks = tokens(text)
+    pos = {t: p for t, p, _, _ in toks}
+    assert whole in pos, toks
+    for part in parts:
+        assert pos[part] == pos[whole], (part, toks)
+    # A query for the whole is the one word, so it needs the whole word in the document.
+    assert whole in texts(text, mode="query")
+
+
+def test_mled_is_one_latin_word() -> None:
+    toks = texts("MLED新型显示面板")
+    assert "mled" in toks
+    assert "led" not in toks and "m" not in toks
+
+
+def test_5gw_is_not_5g() -> None:
+    toks = texts("年产5GW光伏组件")
+    assert "5gw" in toks
+    assert "5g" not in toks
+
+
+def test_punctuation_breaks_positions_and_spaces_do_not() -> None:
+    punct = {t: p for t, p, _, _ in tokens("交换机，安装")}
+    assert punct["安装"] - punct["交换机"] == 2
+    space = {t: p for t, p, _, _ in tokens("交换机 安装")}
+    assert space["安装"] - space["交换机"] == 1
+
+
+def test_segmenter_words_drop_punctuation() -> None:
+    assert get_segmenter().words("锂电池，光伏！") == ["锂电池", "光伏"]
+
+
+def test_fingerprint_names_the_analyzer_version_and_changes_with_the_dictionary(
+    tmp_path,
+) -> None:
+    user = tmp_path / "user.dict"
+    user.write_text("昔阳尚太 100 nt\n", encoding="utf-8")
+    base = analyzer_fingerprint()
+    assert base.startswith(ANALYZER_VERSION + "/")
+    assert analyzer_fingerprint(str(user)) != base
+    assert zh_analyzer() == zh_analyzer() and zh_analyzer() != zh_analyzer(str(user))
+
+
+# Phrase queries against a real in-memory Whoosh index with the product schema.
+
+DOCS = {
+    "a": "年产30万吨锂电负极材料项目今年启动",
+    "b": "锂电池生产与负极材料基地",
+    "c": "交换机，安装完毕",
+    "d": "交换机安装完毕",
+    "e": "山西省昔陽縣鋰電池產業園",
+}
+
+
+@pytest.fixture(scope="module")
+def searcher():
+    schema = build_schema()
+    ix = RamStorage().create_index(schema)
+    with ix.writer() as writer:
+        for doc_id, content in DOCS.items():
+            writer.add_document(id=doc_id, title="", content=content)
+    with ix.searcher() as s:
+        yield s
+
+
+def ids(searcher, query: str) -> set[str]:
+    q = QueryParser("content", searcher.schema).parse(query)
+    return {hit["id"] for hit in searcher.search(q, limit=None)}
+
+
+def test_phrase_of_whole_compound_matches(searcher) -> None:
+    assert ids(searcher, '"锂电负极材料"') == {"a"}
+
+
+def test_phrase_across_a_compound_boundary_matches(searcher) -> None:
+    # 材料 is a sub-word of 负极材料 (sharing its position), 项目 the next word.
+    assert ids(searcher, '"材料项目"') == {"a"}
+    assert ids(searcher, '"万吨锂电"') == {"a"}
+
+
+def test_phrase_of_non_adjacent_words_does_not_match(searcher) -> None:
+    assert ids(searcher, '"锂电项目"') == set()
+    assert ids(searcher, "锂电 项目") >= {"a"}  # the words alone do match
+
+
+def test_punctuation_breaks_phrases(searcher) -> None:
+    assert ids(searcher, '"交换机安装"') == {"d"}
+
+
+def test_traditional_and_full_width_queries_match_simplified_text(searcher) -> None:
+    assert ids(searcher, "鋰電池") == ids(searcher, "锂电池") == {"b", "e"}
+    assert ids(searcher, '"昔阳县"') == {"e"}
+    assert ids(searcher, "３０万吨") == {"a"}

@@ -1,0 +1,321 @@
+"""The `zhsearch` command line, through click's CliRunner and the installed entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from corpus.readers import read_file
+from corpus.segment import normalize
+from web.cli import cli
+
+COMMANDS = ["index", "search", "stats", "serve", "evaluate", "settings"]
+
+
+def run(*args: str, color: bool = False) -> Result:
+    return CliRunner().invoke(cli, list(args), color=color)
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> str:
+    """An index built by `zhsearch index` with no PATH: the bundled sample."""
+    path = str(tmp_path_factory.mktemp("cli-index") / "index")
+    result = run("--index-dir", path, "index", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["added"] == 6 and report["files"] == 5 and report["documents"] == 6
+    assert report["failed"] == 0 and report["rebuilt"]
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_texts(sample_dir: Path) -> dict[str, str]:
+    """Normalised title + subtitle + content of every sample article, by id."""
+    texts = {}
+    for path in sorted(sample_dir.glob("*.txt")):
+        for article in read_file(path).articles:
+            raw = "\n".join([article.title, article.subtitle, article.content])
+            texts[article.id] = normalize(raw)[0]
+    return texts
+
+
+def search_json(index_dir: str, query: str, *extra: str) -> dict:
+    result = run("--index-dir", index_dir, "search", query, "--json", "--limit", "50", *extra)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --------------------------------------------------------------------------- index
+
+
+def test_index_with_no_path_indexes_the_sample(index_dir: str) -> None:
+    result = run("--index-dir", index_dir, "index")
+    assert result.exit_code == 0, result.output
+    assert "unchanged 6" in result.stdout and "failed 0" in result.stdout
+    assert "MB/s" in result.stdout
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_index_summary_lists_problems_and_exits_1(tmp_path: Path, sample_dir: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(sample_dir, corpus)
+    (corpus / "junk.txt").write_bytes(os.urandom(4096) + b"\x00" * 64)
+    result = run("--index-dir", str(tmp_path / "index"), "index", str(corpus))
+    assert result.exit_code == 1
+    assert "added 6" in result.stdout and "failed 1" in result.stdout
+    assert str(corpus / "junk.txt") in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_index_of_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("--index-dir", str(tmp_path / "index"), "index", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert not (tmp_path / "index").exists()
+
+
+# --------------------------------------------------------------------------- search
+
+
+def test_phrase_search_finds_the_shangtai_article_first(index_dir: str) -> None:
+    data = search_json(index_dir, '"锂电负极材料"')
+    assert data["ok"] and data["total"] >= 1
+    first = data["hits"][0]
+    assert first["id"].startswith("000_")
+    assert "昔阳" in first["title"] and "尚太" in first["title"]
+
+
+@pytest.mark.parametrize("query", ["锂", "7GW", "鋰電池", "７GW", "宁德时代"])
+def test_search_returns_exactly_the_articles_containing_the_query(
+    index_dir: str, sample_texts: dict[str, str], query: str
+) -> None:
+    needle = normalize(query)[0]
+    expected = {doc_id for doc_id, text in sample_texts.items() if needle in text}
+    assert expected, "the sample should contain every test query"
+    data = search_json(index_dir, query)
+    assert {hit["id"] for hit in data["hits"]} == expected
+    assert data["total"] == len(expected)
+
+
+def test_search_json_is_exactly_the_result_dict(index_dir: str) -> None:
+    data = search_json(index_dir, "锂电池", "--sort", "date", "--page", "1")
+    assert list(data) == [
+        "ok", "query", "total", "took_ms", "page", "size", "pages", "hits", "facets", "notices",
+    ]  # fmt: skip
+    assert data["query"]["sort"] == "date" and data["size"] == 50
+    hit = data["hits"][0]
+    assert {"id", "title", "title_html", "date", "snippet", "region", "industries"} <= hit.keys()
+
+
+def test_search_json_keeps_chinese_unescaped(index_dir: str) -> None:
+    result = run("--index-dir", index_dir, "search", "宁德时代", "--json")
+    assert "宁德时代" in result.stdout and "\\u" not in result.stdout
+
+
+def test_search_text_output_is_plain_without_a_terminal(index_dir: str) -> None:
+    result = run("--index-dir", index_dir, "search", "宁德时代")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "results" in out and "宁德时代" in out
+    assert "<mark>" not in out and "\x1b[" not in out and "&quot;" not in out
+    assert "山西省" in out  # the region path of the hit
+
+
+def test_search_text_output_marks_matches_in_colour(index_dir: str) -> None:
+    result = run("--index-dir", index_dir, "search", "宁德时代", color=True)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\x1b\[[0-9;]*m宁德时代\x1b\[0m", result.stdout)
+    assert "<mark>" not in result.stdout
+
+
+def test_search_filters_and_pages(index_dir: str) -> None:
+    everything = search_json(index_dir, "锂")
+    region = search_json(index_dir, "锂", "--region", "140000")
+    assert region["total"] <= everything["total"]
+    assert region["query"]["region"] == ["140000"]
+    one = search_json(index_dir, "锂", "--limit", "1", "--page", "2")
+    assert one["page"] == 2 and len(one["hits"]) == 1
+
+
+def test_search_bad_request_is_a_clean_error(index_dir: str) -> None:
+    result = run("--index-dir", index_dir, "search", "锂", "--region", "not-a-code")
+    assert result.exit_code == 1
+    assert "region" in result.stderr and "Traceback" not in result.output
+
+
+def test_search_on_a_missing_index_is_a_clean_error(tmp_path: Path) -> None:
+    result = run("--index-dir", str(tmp_path / "none"), "search", "锂电池")
+    assert result.exit_code == 1
+    assert "no index" in result.stderr and "zhsearch index" in result.stderr
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_search_on_an_outdated_index_says_rebuild(index_dir: str, tmp_path: Path) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    live = copy / (copy / "CURRENT").read_text().strip()
+    meta = json.loads((live / "meta.json").read_text())
+    meta["analyzer"] = "zh-0/old"
+    (live / "meta.json").write_text(json.dumps(meta))
+    result = run("--index-dir", str(copy), "search", "锂电池")
+    assert result.exit_code == 1
+    assert "--rebuild" in result.stderr and "analyzer" in result.stderr
+
+
+# --------------------------------------------------------------------------- stats, settings
+
+
+def test_stats_json_parses(index_dir: str) -> None:
+    result = run("--index-dir", index_dir, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert stats["documents"] == 6
+    assert stats["generation"].startswith("gen-")
+    assert stats["analyzer"] and stats["size_bytes"] > 0
+    assert any(r["value"] == "140000" for r in stats["regions"])
+
+
+def test_stats_text(index_dir: str) -> None:
+    result = run("--index-dir", index_dir, "stats")
+    assert result.exit_code == 0, result.output
+    assert "documents" in result.stdout and "MB" in result.stdout and "山西省" in result.stdout
+
+
+def test_stats_on_a_missing_index(tmp_path: Path) -> None:
+    result = run("--index-dir", str(tmp_path / "none"), "stats")
+    assert result.exit_code == 1 and "no index" in result.stderr
+
+
+def test_settings_lists_every_setting_with_its_value(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--index-dir", str(tmp_path), "settings", "--json"],
+        env={"ZHSEARCH_PORT": "9123"},
+    )
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["port"]["value"] == 9123 and rows["port"]["env"] == "ZHSEARCH_PORT"
+    assert rows["index_dir"]["value"] == str(tmp_path)
+    assert all(row["help"] for row in rows.values())
+    text = run("settings").stdout
+    assert "ZHSEARCH_INDEX_DIR" in text and "ZHSEARCH_USER_DICT" in text
+
+
+def test_a_bad_environment_value_is_a_clean_error() -> None:
+    result = CliRunner().invoke(cli, ["settings"], env={"ZHSEARCH_PORT": "eighty"})
+    assert result.exit_code == 1 and "ZHSEARCH_PORT" in result.stderr
+
+
+def test_a_missing_user_dictionary_is_a_clean_error(tmp_path: Path) -> None:
+    result = run(
+        "--index-dir", str(tmp_path / "i"), "--user-dict", str(tmp_path / "no.dict"), "index"
+    )
+    assert result.exit_code == 1
+    assert "no.dict" in result.stderr and "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.stdout
+    assert "zhsearch " + command in result.stdout.split("Example", 1)[1]
+
+
+def test_top_level_help_lists_commands_and_global_options() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for word in [*COMMANDS, "--index-dir", "--user-dict", "--taxonomy", "Example"]:
+        assert word in result.stdout
+
+
+def test_the_cli_module_does_not_import_flask() -> None:
+    code = "import sys, web.cli; print('flask' in sys.modules, 'web.app' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.split() == ["False", "False"], proc.stderr
+
+
+# --------------------------------------------------------------------------- serve, evaluate
+
+
+def test_serve_builds_the_sample_index_first(tmp_path: Path, monkeypatch) -> None:
+    import waitress
+
+    served = {}
+
+    def fake_serve(app, **kwargs):
+        served.update(kwargs, app=app)
+
+    monkeypatch.setattr(waitress, "serve", fake_serve)
+    index = tmp_path / "index"
+    result = run("--index-dir", str(index), "serve", "--port", "8765", "--threads", "2")
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8765/" in result.stdout
+    assert served["port"] == 8765 and served["threads"] == 2 and served["host"] == "127.0.0.1"
+    response = served["app"].test_client().get("/api/search?q=宁德时代")
+    assert response.status_code == 200 and response.get_json()["total"] >= 1
+    # Served again: no second build.
+    result = run("--index-dir", str(index), "serve")
+    assert "indexing the bundled sample" not in result.stdout
+
+
+def test_evaluate_wraps_the_evaluator(monkeypatch, tmp_path: Path) -> None:
+    import corpus.evaluate
+
+    calls = []
+    monkeypatch.setattr(corpus.evaluate, "main", lambda argv: calls.append(argv) or 0)
+    labels = tmp_path / "labels.json"
+    labels.write_text("[]")
+    result = run("evaluate", str(labels), "--corpus", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.output
+    assert calls == [[str(labels), "--corpus", str(tmp_path), "--json"]]
+    missing = run("evaluate", str(tmp_path / "none.json"))
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _entry_point() -> str:
+    script = Path(sys.executable).with_name("zhsearch")
+    found = str(script) if script.exists() else shutil.which("zhsearch")
+    if not found:
+        pytest.skip("the zhsearch entry point is not installed (pip install -e .)")
+    return found
+
+
+def test_installed_entry_point_indexes_and_searches(tmp_path: Path) -> None:
+    exe = _entry_point()
+    env = {**os.environ, "ZHSEARCH_INDEX_DIR": str(tmp_path / "index")}
+    proc = subprocess.run([exe, "index"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "added 6" in proc.stdout
+    proc = subprocess.run(
+        [exe, "search", '"锂电负极材料"', "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["hits"][0]["id"].startswith("000_")
+    proc = subprocess.run(
+        [exe, "--index-dir", str(tmp_path / "missing"), "search", "锂"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: no index") and "Traceback" not in proc.stderr

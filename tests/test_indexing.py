@@ -1,0 +1,656 @@
+"""The indexer and the index directory: incremental runs, failures, crashes, locks, metadata.
+
+Every test builds its own index in tmp_path with the real `Indexer`; tests that change the corpus
+work on a copy of the sample files.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from whoosh.qparser import QueryParser
+
+from corpus.readers import read_file
+from corpus.settings import Settings
+from index import store as store_module
+from index import writer as writer_module
+from index.store import (
+    CURRENT,
+    MANIFEST,
+    META,
+    IndexLocked,
+    IndexMissing,
+    IndexNotWritable,
+    IndexOutdated,
+    IndexStore,
+    open_index,
+)
+from index.writer import Indexer, IndexReport
+from tests.conftest import REPO
+from web.cli import cli
+
+NEW_SENTENCE = (
+    "昔阳县新建钒液流储能示范工程今日并网发电，总投资12亿元，年产能达到5万千瓦时，"
+    "将带动当地新能源产业发展。"
+)
+_WORDS = (
+    "锂电池 负极材料 光伏 组件 项目 投资 建设 开发区 产业园 招商引资 新能源 储能 电站 企业 "
+    "经济 发展 转型 升级 制造 基地 工厂 生产线 技术 创新 研发 市场 产能 年产 签约 落户 开工 "
+    "投产 集群 配套 园区 数字化 智能 绿色 低碳 氢能 风电 半导体 芯片 面板 汽车 物流 港口"
+)
+WORDS = _WORDS.split()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def settings_for(index_dir: Path) -> Settings:
+    return Settings.load(overrides={"index_dir": str(index_dir)}, env={})
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, sample_dir: Path) -> Path:
+    """A writable copy of the five sample files."""
+    target = tmp_path / "corpus"
+    target.mkdir()
+    for path in sorted(sample_dir.glob("*.txt")):
+        shutil.copyfile(path, target / path.name)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return settings_for(tmp_path / "index")
+
+
+def sample_file(corpus: Path, prefix: str) -> Path:
+    (path,) = corpus.glob(f"{prefix}_*.txt")
+    return path
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n" + text + "\n")
+
+
+def all_ids(settings: Settings) -> list[str]:
+    """Stored ids of every live document (a list, so duplicates show)."""
+    with closing(open_index(settings)) as ix, ix.reader() as reader:
+        return sorted(fields["id"] for fields in reader.all_stored_fields())
+
+
+def phrase_ids(settings: Settings, text: str) -> list[str]:
+    """Ids of documents whose content has `text` as a phrase."""
+    with closing(open_index(settings)) as ix, ix.searcher() as searcher:
+        query = QueryParser("content", ix.schema).parse(f'"{text}"')
+        return sorted(hit["id"] for hit in searcher.search(query, limit=None))
+
+
+def assert_counts(report: IndexReport, **expected: int) -> None:
+    got = {k: getattr(report, k) for k in expected}
+    assert got == expected, report.to_dict()
+
+
+def make_jsonl(path: Path, n: int, *, seed: int = 0, prefix: str = "n") -> list[str]:
+    """A JSONL file of `n` small generated articles; returns their ids."""
+    rng = random.Random(seed)
+    ids = []
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            sentences = [
+                "".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12)))
+                for _ in range(rng.randint(3, 6))
+            ]
+            record = {
+                "id": f"{prefix}{i:05d}",
+                "title": "".join(rng.choice(WORDS) for _ in range(4)),
+                "date": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "source": "测试日报",
+                "content": "。".join(sentences) + "。",
+            }
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            ids.append(record["id"])
+    return ids
+
+
+# --------------------------------------------------------------------------- incremental runs
+
+
+def test_fresh_index_then_rerun_is_all_unchanged(corpus: Path, settings: Settings) -> None:
+    report = Indexer(settings).run([corpus])
+    assert_counts(report, added=6, updated=0, deleted=0, unchanged=0, failed=0, files=5)
+    assert report.documents == 6 and report.rebuilt
+    again = Indexer(settings).run([corpus])
+    assert_counts(again, added=0, updated=0, deleted=0, unchanged=6, failed=0, files=0)
+    assert again.documents == 6 and not again.rebuilt
+    assert again.generation == report.generation  # incremental runs commit into the live one
+
+
+def test_editing_a_file_updates_only_its_article(corpus: Path, settings: Settings) -> None:
+    Indexer(settings).run([corpus])
+    append(sample_file(corpus, "001"), NEW_SENTENCE)
+    report = Indexer(settings).run([corpus])
+    assert_counts(report, added=0, updated=1, deleted=0, unchanged=5, failed=0, files=1)
+    assert report.documents == 6
+    (hit,) = phrase_ids(settings, "钒液流储能示范工程")
+    assert hit in {a.id for a in read_file(sample_file(corpus, "001")).articles}
+
+
+def test_editing_a_two_article_file_updates_only_the_changed_article(
+    corpus: Path, settings: Settings
+) -> None:
+    path = sample_file(corpus, "004")
+    before = read_file(path).articles
+    assert len(before) == 2
+    Indexer(settings).run([corpus])
+    append(path, NEW_SENTENCE)
+    after = read_file(path).articles
+    changed = [
+        a.id for a, b in zip(before, after, strict=True) if a.fingerprint() != b.fingerprint()
+    ]
+    assert [a.id for a in after] == [a.id for a in before] and len(changed) == 1
+
+    report = Indexer(settings).run([corpus])
+    assert_counts(report, added=0, updated=1, deleted=0, unchanged=5, failed=0)
+    ids = all_ids(settings)
+    assert len(ids) == len(set(ids)) == 6
+    assert phrase_ids(settings, "钒液流储能示范工程") == changed
+
+
+def test_deleting_a_file_deletes_its_articles(corpus: Path, settings: Settings) -> None:
+    Indexer(settings).run([corpus])
+    path = sample_file(corpus, "004")
+    gone = {a.id for a in read_file(path).articles}
+    path.unlink()
+    report = Indexer(settings).run([corpus])
+    assert_counts(report, added=0, updated=0, deleted=2, unchanged=4, failed=0)
+    assert report.documents == 4
+    assert not gone & set(all_ids(settings))
+
+
+def test_a_new_file_adds_its_articles(corpus: Path, settings: Settings) -> None:
+    Indexer(settings).run([corpus])
+    (corpus / "005_new.txt").write_text(
+        "昔阳县钒电池储能项目开工\n\n" + NEW_SENTENCE + "\n", encoding="utf-8"
+    )
+    report = Indexer(settings).run([corpus])
+    assert_counts(report, added=1, updated=0, deleted=0, unchanged=6, failed=0, files=1)
+    assert report.documents == 7
+    assert len(phrase_ids(settings, "钒液流储能示范工程")) == 1
+
+
+def test_progress_reports_every_byte_once(corpus: Path, settings: Settings) -> None:
+    make_jsonl(corpus / "big.jsonl", 300)  # big enough to report within the file
+    sizes = sum(p.stat().st_size for p in corpus.iterdir())
+    calls: list[int] = []
+    Indexer(settings).run([corpus], progress=calls.append)
+    assert sum(calls) == sizes and len(calls) > 6
+    calls.clear()
+    Indexer(settings).run([corpus], progress=calls.append)  # unchanged files count too
+    assert sum(calls) == sizes
+
+
+def test_files_outside_the_given_paths_are_kept(corpus: Path, settings: Settings) -> None:
+    """Indexing one folder must not delete what another folder added earlier."""
+    other = corpus.parent / "other"
+    other.mkdir()
+    make_jsonl(other / "extra.jsonl", 3)
+    Indexer(settings).run([corpus])
+    Indexer(settings).run([other])
+    assert len(all_ids(settings)) == 9
+
+
+# --------------------------------------------------------------------------- unreadable files
+
+
+def test_unreadable_files_are_reported_and_the_rest_is_indexed(
+    corpus: Path, settings: Settings
+) -> None:
+    junk = corpus / "junk.txt"
+    junk.write_bytes(bytes(range(256)) * 64)
+    dangling = corpus / "dangling.txt"
+    dangling.symlink_to(corpus / "does-not-exist.txt")
+    report = Indexer(settings).run([corpus])
+    assert report.added == 6 and report.documents == 6
+    assert report.failed >= 2
+    problems = {Path(p.path).name: p.reason for p in report.problems}
+    assert {"junk.txt", "dangling.txt"} <= problems.keys(), report.to_dict()
+    assert all(reason.strip() for reason in problems.values())
+
+    result = CliRunner().invoke(cli, ["--index-dir", settings.index_dir, "index", str(corpus)])
+    assert result.exit_code == 1, result.output
+    assert "junk.txt" in result.output and "dangling.txt" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without read permission")
+def test_a_file_without_read_permission_is_reported(corpus: Path, settings: Settings) -> None:
+    locked = corpus / "locked.txt"
+    locked.write_text("标题\n\n正文", encoding="utf-8")
+    locked.chmod(0)
+    report = Indexer(settings).run([corpus])
+    assert report.added == 6
+    assert any(Path(p.path).name == "locked.txt" for p in report.problems)
+
+
+def test_a_read_error_is_reported_and_the_rest_is_indexed(
+    corpus: Path, settings: Settings, monkeypatch
+) -> None:
+    """What a permission error looks like to the indexer, simulated (tests may run as root)."""
+    victim = sample_file(corpus, "002")
+    real = writer_module.read_file
+
+    def failing(path: Path):
+        if Path(path).name == victim.name:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(writer_module, "read_file", failing)
+    report = Indexer(settings).run([corpus])
+    assert report.added == 5 and report.failed == 1
+    assert report.problems[0].path == str(victim)
+    assert "Permission denied" in report.problems[0].reason
+
+
+def test_a_file_that_becomes_unreadable_keeps_its_documents(
+    corpus: Path, settings: Settings
+) -> None:
+    Indexer(settings).run([corpus])
+    before = all_ids(settings)
+    sample_file(corpus, "001").write_bytes(b"\x00\xff\xfe" * 4000)
+    path3 = sample_file(corpus, "003")
+    path3.unlink()
+    path3.symlink_to(corpus / "gone.txt")  # now a dangling link: unreadable, not deleted
+    report = Indexer(settings).run([corpus])
+    assert report.failed == 2, report.to_dict()
+    assert report.deleted == 0 and report.documents == 6
+    assert all_ids(settings) == before
+    # Still kept on the next run, and still reported.
+    again = Indexer(settings).run([corpus])
+    assert again.failed == 2 and again.documents == 6
+
+
+# --------------------------------------------------------------------------- crashes
+
+
+@pytest.mark.parametrize("where", ["file", "commit"])
+def test_a_rebuild_that_raises_keeps_the_old_generation(
+    corpus: Path, settings: Settings, monkeypatch, where: str
+) -> None:
+    Indexer(settings).run([corpus])
+    store = IndexStore(settings.index_dir)
+    live = store.current()
+    before = all_ids(settings)
+    if where == "file":
+        real = Indexer._index_file
+        calls = []
+
+        def exploding(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 3:
+                raise RuntimeError("disk on fire")
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Indexer, "_index_file", exploding)
+    else:
+        from whoosh.writing import SegmentWriter
+
+        def full(self, *args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(SegmentWriter, "commit", full)
+    with pytest.raises((RuntimeError, OSError)):
+        Indexer(settings).run([corpus], rebuild=True)
+    assert store.current() == live
+    assert store.generations() == [live]  # the half-built generation was removed
+    assert all_ids(settings) == before
+
+
+def test_an_article_that_fails_is_reported_and_the_rest_is_indexed(
+    corpus: Path, settings: Settings, monkeypatch
+) -> None:
+    from index.documents import article_fields
+
+    def failing(article):
+        if article.source_path.endswith(sample_file(corpus, "003").name):
+            raise ValueError("cannot store this")
+        return article_fields(article)
+
+    monkeypatch.setattr(writer_module, "article_fields", failing)
+    report = Indexer(settings).run([corpus])
+    assert report.added == 5 and report.failed == 1
+    assert "ValueError: cannot store this" in str(report.problems[0])
+
+
+def test_a_run_killed_between_commit_and_manifest_leaves_no_duplicates(
+    corpus: Path, settings: Settings, monkeypatch
+) -> None:
+    """The manifest is written after the Whoosh commit; a crash in between must not make the
+    next run add the same articles again."""
+    Indexer(settings).run([corpus])
+    extra = corpus / "extra.jsonl"
+    ids = make_jsonl(extra, 20)
+    append(sample_file(corpus, "001"), NEW_SENTENCE)
+    real = IndexStore.write_json
+
+    def crash(generation: Path, name: str, data: dict) -> None:
+        if name == MANIFEST:
+            raise KeyboardInterrupt  # as if killed right after the commit
+        real(generation, name, data)
+
+    monkeypatch.setattr(IndexStore, "write_json", staticmethod(crash))
+    with pytest.raises(KeyboardInterrupt):
+        Indexer(settings).run([corpus])
+    monkeypatch.setattr(IndexStore, "write_json", staticmethod(real))
+    assert len(all_ids(settings)) == 26  # committed: the index already has them
+
+    extra.unlink()  # and the file whose articles the manifest never recorded goes away
+    report = Indexer(settings).run([corpus])
+    got = all_ids(settings)
+    assert len(got) == len(set(got)) == 6, report.to_dict()
+    assert not set(ids) & set(got)
+    assert len(phrase_ids(settings, "钒液流储能示范工程")) == 1
+
+
+def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "web.cli", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def _answer(settings: Settings) -> tuple[int, list[str]]:
+    """What the live generation answers to a fixed query: (doc count, ids matching)."""
+    ids = all_ids(settings)
+    return len(ids), phrase_ids(settings, "锂电池")
+
+
+def _kill_trials(
+    args: list[str], settings: Settings, check, window: float, trials: int, seed: int
+) -> int:
+    """Start `zhsearch ARGS` and SIGKILL it at random moments within `window` seconds; after
+    each kill run `check()` on the index left behind. Returns how many kills hit a running
+    process (time-bounded, so a slow machine cannot make the test run away)."""
+    rng = random.Random(seed)
+    hits = attempts = 0
+    deadline = time.monotonic() + 15 * trials
+    while hits < trials and attempts < 3 * trials and time.monotonic() < deadline:
+        attempts += 1
+        proc = _run_cli("--index-dir", settings.index_dir, *args)
+        time.sleep(rng.uniform(0.05, window))
+        hits += proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        assert IndexStore(settings.index_dir).current() is not None
+        check()
+    return hits
+
+
+@pytest.mark.parametrize(
+    ("articles", "trials"),
+    [(400, 5), pytest.param(3000, 25, marks=pytest.mark.slow)],
+)
+def test_rebuild_killed_at_random_moments_leaves_the_old_index_serving(
+    tmp_path: Path, settings: Settings, articles: int, trials: int
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    ids = make_jsonl(data / "news.jsonl", articles)
+    started = time.monotonic()
+    proc = _run_cli("--index-dir", settings.index_dir, "index", str(data))
+    out, err = proc.communicate(timeout=300)
+    duration = time.monotonic() - started  # of the whole process: startup, indexing, commit
+    assert proc.returncode == 0, out + err
+    expected = _answer(settings)
+    assert expected[0] == len(ids) and expected[1]
+
+    def same_answer() -> None:
+        assert _answer(settings) == expected
+
+    hits = _kill_trials(
+        ["index", "--rebuild", str(data)], settings, same_answer, duration, trials, seed=7
+    )
+    assert hits >= trials, f"only {hits} kills landed while the rebuild ran ({duration:.1f} s)"
+
+    # No stray lock blocks the next run, which cleans up what the killed ones left half-built.
+    proc = _run_cli("--index-dir", settings.index_dir, "index", "--json", str(data))
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert json.loads(out)["unchanged"] == len(ids)
+    assert _answer(settings) == expected
+    assert len(IndexStore(settings.index_dir).generations()) <= 2
+
+
+def test_incremental_run_killed_at_random_moments_recovers(
+    tmp_path: Path, settings: Settings
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    make_jsonl(data / "a.jsonl", 200)
+    started = time.monotonic()
+    assert Indexer(settings).run([data]).documents == 200
+    duration = 2 * (time.monotonic() - started) + 0.5  # twice the work, plus process startup
+    # Same ids with new text in a.jsonl, and a new file.
+    expected = make_jsonl(data / "a.jsonl", 200, seed=1) + make_jsonl(
+        data / "b.jsonl", 200, prefix="m"
+    )
+
+    def opens_without_duplicates() -> None:
+        ids = all_ids(settings)
+        assert len(ids) == len(set(ids)) and set(ids) <= set(expected)
+
+    _kill_trials(["index", str(data)], settings, opens_without_duplicates, duration, 3, seed=11)
+    proc = _run_cli("--index-dir", settings.index_dir, "index", str(data))
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert all_ids(settings) == sorted(expected)
+    # The changed records carry their new text.
+    titles = {
+        json.loads(line)["id"]: json.loads(line)["title"]
+        for line in (data / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    }
+    with closing(open_index(settings)) as ix, ix.reader() as reader:
+        stored = {f["id"]: f["title"] for f in reader.all_stored_fields()}
+    assert all(stored[i] == t for i, t in titles.items())
+
+
+# --------------------------------------------------------------------------- locks
+
+
+def test_a_second_writer_fails_at_once(corpus: Path, settings: Settings) -> None:
+    Indexer(settings).run([corpus])
+    with IndexStore(settings.index_dir).lock():
+        started = time.monotonic()
+        with pytest.raises(IndexLocked, match=str(os.getpid())):
+            Indexer(settings).run([corpus])
+        result = CliRunner().invoke(cli, ["--index-dir", settings.index_dir, "index", str(corpus)])
+        assert time.monotonic() - started < 10
+    assert result.exit_code != 0
+    assert "another zhsearch process" in result.output
+    assert "Traceback" not in result.output
+    # Released: the next run goes through.
+    assert Indexer(settings).run([corpus]).unchanged == 6
+
+
+def test_a_second_writer_process_fails_at_once(corpus: Path, settings: Settings) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from index.store import IndexStore\n"
+            "with IndexStore(sys.argv[1]).lock():\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(60)\n",
+            settings.index_dir,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        proc = _run_cli("--index-dir", settings.index_dir, "index", str(corpus))
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode != 0
+        assert f"pid {holder.pid}" in err and "Traceback" not in err
+    finally:
+        holder.kill()
+        holder.communicate()
+    # A killed holder leaves no stale lock.
+    assert Indexer(settings).run([corpus]).added == 6
+
+
+# --------------------------------------------------------------------------- directory problems
+
+
+def test_a_read_only_index_directory_gives_a_clear_error(
+    corpus: Path, settings: Settings, monkeypatch
+) -> None:
+    real_open = os.open
+
+    def read_only(path, flags, *args):
+        if Path(path).parent == Path(settings.index_dir) and flags & (os.O_RDWR | os.O_WRONLY):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(store_module.os, "open", read_only)
+    with pytest.raises(IndexNotWritable, match="Read-only file system"):
+        Indexer(settings).run([corpus])
+    result = CliRunner().invoke(cli, ["--index-dir", settings.index_dir, "index", str(corpus)])
+    assert result.exit_code == 1
+    assert "cannot write the index directory" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_really_read_only_index_directory(corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ro"
+    index_dir.mkdir()
+    index_dir.chmod(0o555)
+    with pytest.raises(IndexNotWritable):
+        Indexer(settings_for(index_dir)).run([corpus])
+
+
+def test_an_index_directory_that_is_a_file(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "a-file"
+    path.write_text("x")
+    with pytest.raises(IndexNotWritable):
+        Indexer(settings_for(path / "index")).run([corpus])
+
+
+def test_no_index_yet_is_index_missing(settings: Settings) -> None:
+    with pytest.raises(IndexMissing, match="zhsearch index"):
+        open_index(settings)
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def test_an_index_built_differently_is_outdated(
+    corpus: Path, settings: Settings, tmp_path: Path
+) -> None:
+    Indexer(settings).run([corpus])
+    store = IndexStore(settings.index_dir)
+    live = store.current()
+    good = store.read_json(live, META)
+    for key, named in [
+        ("analyzer", "analyzer"),
+        ("taxonomy", "industry taxonomy"),
+        ("gazetteer", "region gazetteer"),
+    ]:
+        store.write_json(live, META, {**good, key: "built-long-ago"})
+        with pytest.raises(IndexOutdated, match=named) as info:
+            open_index(settings)
+        assert "built-long-ago" in str(info.value) and "--rebuild" in str(info.value)
+    store.write_json(live, META, good)
+    open_index(settings).close()
+
+    # A real change: the same index opened with a user dictionary added.
+    user_dict = tmp_path / "user.dict"
+    user_dict.write_text("钒液流储能 100 n\n", encoding="utf-8")
+    changed = settings.replace(user_dict=str(user_dict))
+    with pytest.raises(IndexOutdated, match="analyzer"):
+        open_index(changed)
+    with pytest.raises(IndexOutdated, match="incremental"):
+        Indexer(changed).run([corpus])
+    args = ["--index-dir", settings.index_dir, "--user-dict", str(user_dict), "index", str(corpus)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1 and "--rebuild" in result.output
+    result = CliRunner().invoke(cli, [*args, "--rebuild"])
+    assert result.exit_code == 0, result.output
+    open_index(changed).close()
+
+
+def test_meta_and_manifest_describe_the_generation(corpus: Path, settings: Settings) -> None:
+    report = Indexer(settings).run([corpus])
+    store = IndexStore(settings.index_dir)
+    live = store.current()
+    assert (Path(settings.index_dir) / CURRENT).read_text().strip() == live.name
+    meta = store.read_json(live, META)
+    assert {"analyzer", "taxonomy", "gazetteer", "created"} <= meta.keys()
+    assert meta["documents"] == report.documents == 6
+    manifest = store.read_json(live, MANIFEST)
+    assert len(manifest["files"]) == 5
+    assert sum(len(f["articles"]) for f in manifest["files"].values()) == 6
+
+
+def test_rebuild_switches_generation_and_cleans_up(corpus: Path, settings: Settings) -> None:
+    first = Indexer(settings).run([corpus]).generation
+    second = Indexer(settings).run([corpus], rebuild=True)
+    third = Indexer(settings).run([corpus], rebuild=True)
+    assert first < second.generation < third.generation
+    assert second.added == third.added == 6
+    store = IndexStore(settings.index_dir)
+    # The live one and the one before it (open searchers may still read it).
+    assert [g.name for g in store.generations()] == [second.generation, third.generation]
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def test_ids_are_stable_across_runs_and_rebuilds(corpus: Path, tmp_path: Path) -> None:
+    one = settings_for(tmp_path / "one")
+    two = settings_for(tmp_path / "two")
+    Indexer(one).run([corpus])
+    Indexer(two).run([corpus])
+    first = all_ids(one)
+    assert first == all_ids(two)
+    Indexer(one).run([corpus], rebuild=True)
+    assert all_ids(one) == first
+    append(sample_file(corpus, "001"), NEW_SENTENCE)
+    Indexer(one).run([corpus])
+    assert all_ids(one) == first
+
+
+def test_jsonl_ids_are_used(tmp_path: Path, settings: Settings) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = [
+        {"id": "cctv-2023-0001", "title": "光伏项目签约", "content": "年产7GW光伏组件项目签约。"},
+        {"id": "has space!", "title": "锂电池项目开工", "content": "锂电池项目开工建设。"},
+    ]
+    (data / "news.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8"
+    )
+    Indexer(settings).run([data])
+    ids = all_ids(settings)
+    assert "cctv-2023-0001" in ids
+    (other,) = [i for i in ids if i != "cctv-2023-0001"]
+    assert other.startswith("news-") and " " not in other
