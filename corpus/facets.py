@@ -1,0 +1,45 @@
+"""Run region and industry extraction on an article, segmenting its text once for both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from corpus.article import Article
+from corpus.industries import Taxonomy, classify
+from corpus.regions import extract_region
+from corpus.segment import get_segmenter, normalize
+
+
+@dataclass
+class ArticleWords:
+    """Precise-mode words of an article's parts (normalised; punctuation kept as its own word)."""
+
+    title: list[str]
+    subtitle: list[str]
+    body: list[str]
+
+
+def _words(text: str) -> list[str]:
+    if not text:
+        return []
+    return [w for w, _, _ in get_segmenter().cut(normalize(text)[0]) if not w.isspace()]
+
+
+def article_words(article: Article) -> ArticleWords:
+    """Segment title, subtitle and content once, for every extractor to share."""
+    return ArticleWords(
+        title=_words(article.title),
+        subtitle=_words(article.subtitle),
+        body=_words(article.content),
+    )
+
+
+def extract_facets(article: Article, taxonomy: Taxonomy) -> None:
+    """Fill `article.region` and `article.industries` unless the source already gave them."""
+    if article.region is not None and article.industries is not None:
+        return
+    words = article_words(article)
+    if article.region is None:
+        article.region = extract_region(article, words)
+    if article.industries is None:
+        article.industries = classify(article, taxonomy, words)
