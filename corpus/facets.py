@@ -9,6 +9,9 @@ from corpus.industries import Taxonomy, classify
 from corpus.regions import extract_region
 from corpus.segment import get_segmenter, normalize
 
+# Bump when the extraction rules change what they output: indexes record it and ask for a rebuild.
+FACETS_VERSION = "1"
+
 
 @dataclass
 class ArticleWords:

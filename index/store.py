@@ -150,6 +150,7 @@ class IndexStore:
 
 def expected_meta(settings: Settings) -> dict[str, str]:
     """What the code would build now; an index whose meta differs must be rebuilt."""
+    from corpus.facets import FACETS_VERSION
     from corpus.industries import load_taxonomy
     from corpus.regions import gazetteer
 
@@ -157,6 +158,7 @@ def expected_meta(settings: Settings) -> dict[str, str]:
         "analyzer": analyzer_fingerprint(settings.user_dict),
         "taxonomy": load_taxonomy(settings.taxonomy).fingerprint,
         "gazetteer": gazetteer().vintage,
+        "facets": FACETS_VERSION,
     }
 
 
@@ -169,6 +171,7 @@ def check_meta(meta: dict[str, Any], settings: Settings) -> None:
             "analyzer": "the analyzer or its dictionaries",
             "taxonomy": "the industry taxonomy",
             "gazetteer": "the region gazetteer",
+            "facets": "the region and industry extraction rules",
         }
         details = "; ".join(
             f"{what[k]} ({meta.get(k) or 'unknown'} → {expected[k]})" for k in changed
