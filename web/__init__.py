@@ -1,0 +1,17 @@
+"""The web layer: the Flask app (pages + JSON API) and the CLI.
+
+`flask --app web run` finds `create_app` here; it is imported lazily so that `web.cli` can be
+imported (and every command but `serve` run) without loading flask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from web.app import create_app
+
+        return create_app
+    raise AttributeError(name)
