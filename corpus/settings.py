@@ -36,6 +36,20 @@ class Settings:
     taxonomy: str = _setting(
         "", "Industry taxonomy YAML file; empty means the bundled one. Changing it needs --rebuild."
     )
+    synonyms: str = _setting(
+        "",
+        "Synonyms file (one group of equivalent words per line, comma-separated); empty means the"
+        " bundled corpus/data/synonyms.txt. Read at query time: editing it needs no reindex.",
+    )
+    suggest_below: int = _setting(
+        3, "Offer did-you-mean corrections when a search finds fewer results than this."
+    )
+    suggest_terms: int = _setting(
+        200000, "Most indexed terms (most frequent first) used for autocomplete and pinyin."
+    )
+    max_export: int = _setting(1000, "Most results one export (CSV / JSON Lines) may contain.")
+    related_count: int = _setting(5, "Related reports shown with a document.")
+    key_terms: int = _setting(10, "Key terms shown with a document.")
     host: str = _setting("127.0.0.1", "Address `zhsearch serve` listens on.")
     port: int = _setting(8000, "Port `zhsearch serve` listens on.")
     threads: int = _setting(8, "Worker threads of the production WSGI server.")
@@ -46,6 +60,9 @@ class Settings:
     max_query_terms: int = _setting(32, "Most words and operators a query may contain.")
     max_expansion: int = _setting(
         512, "Most indexed terms one wildcard or single-character word may expand to."
+    )
+    max_article_chars: int = _setting(
+        1_000_000, "Longest article text indexed, in characters; the rest is cut and reported."
     )
     snippet_chars: int = _setting(120, "Approximate length of one snippet passage, in characters.")
     snippet_passages: int = _setting(3, "Most passages in one hit's snippet.")

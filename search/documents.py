@@ -8,11 +8,14 @@ from typing import Any
 from index.store import META, IndexStore
 from search.context import SearchContext
 from search.facets import doc_arrays, industry_label, region_name
+from search.keyterms import key_terms
+from search.related import related_reports
 
 
 def get_document(ctx: SearchContext, doc_id: str) -> dict[str, Any] | None:
     """The stored fields of the article with this id (looked up by the `id` term only, never a
-    path), shaped for the document page and API; None when there is no such article."""
+    path), shaped for the document page and API, with its key terms and related reports; None
+    when there is no such article."""
     if not doc_id:
         return None
     docnum = ctx.searcher.document_number(id=doc_id)
@@ -49,6 +52,8 @@ def get_document(ctx: SearchContext, doc_id: str) -> dict[str, Any] | None:
         ],
         "industry_primary": stored.get("industry_primary", ""),
         "source_format": stored.get("source_format", ""),
+        "key_terms": key_terms(ctx, stored, ctx.settings.key_terms),
+        "related": related_reports(ctx, docnum, ctx.settings.related_count),
     }
 
 

@@ -48,6 +48,8 @@ class SearchRequest:
     page: int = 1
     size: int = 10
     highlight: bool = True
+    synonyms: bool = True  # widen words by the synonyms file
+    explain: bool = False  # add an `explain` object to each hit
 
     @classmethod
     def from_params(
@@ -70,6 +72,9 @@ class SearchRequest:
             page=_int(_single(params, "page"), "page", 1),
             size=_int(size_text, "size", settings.page_size),
             highlight=_bool(_single(params, "highlight"), "highlight"),
+            synonyms=_bool(_single(params, "synonyms"), "synonyms"),
+            explain=bool(_values(params, "explain"))
+            and _bool(_single(params, "explain"), "explain"),
         )
         request.validate(settings)
         return request
@@ -172,10 +177,11 @@ class Hit:
     industries: list[dict[str, str]]  # [{"code", "label"}]
     snippet: str
     score: float | None
+    explain: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready hit."""
-        return {
+        """JSON-ready hit; `explain` only when it was asked for."""
+        data = {
             "id": self.id,
             "title": self.title,
             "title_html": self.title_html,
@@ -187,6 +193,9 @@ class Hit:
             "snippet": self.snippet,
             "score": None if self.score is None else round(self.score, 4),
         }
+        if self.explain is not None:
+            data["explain"] = self.explain
+        return data
 
 
 @dataclass
@@ -201,6 +210,8 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     facets: Facets = field(default_factory=Facets)
     notices: list[str] = field(default_factory=list)
+    expanded: list[dict[str, Any]] = field(default_factory=list)  # [{"term", "synonyms"}]
+    suggestions: list[dict[str, Any]] = field(default_factory=list)  # did-you-mean, best first
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the API and `zhsearch search --json`."""
@@ -225,6 +236,8 @@ class SearchResult:
             "hits": [h.to_dict() for h in self.hits],
             "facets": self.facets.to_dict(),
             "notices": list(self.notices),
+            "expanded": list(self.expanded),
+            "suggestions": list(self.suggestions),
         }
 
 

@@ -11,6 +11,7 @@ from whoosh import query as wq
 
 from search.context import SearchContext
 from search.docsets import matching_docs
+from search.explain import explain_hit
 from search.facets import (
     doc_arrays,
     industry_facet,
@@ -19,9 +20,11 @@ from search.facets import (
     region_facet,
     region_name,
 )
-from search.query import MatchTerms, expand_query, parse_query
+from search.query import MatchTerms, ParsedQuery, expand_query, match_terms, parse_query
 from search.request import BadRequest, Facets, Hit, SearchRequest, SearchResult, page_count
 from search.snippets import highlight_text, make_snippet
+from search.suggest import did_you_mean
+from search.synonyms import Expansion, SynonymTable, expand_synonyms, load_synonyms
 
 
 def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
@@ -36,10 +39,11 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     settings = ctx.settings
     request.validate(settings)
     _check_codes(request, ctx)
-    parsed = parse_query(request.q, ctx.searcher.schema, settings)
-    notices = list(parsed.notices)
+    notices: list[str] = []
+    parsed, text_q, expansions = _text_query(request, ctx, notices)
+    # Snippets mark the words as typed; synonyms only where those words do not occur.
+    synonym_terms = match_terms(text_q) if expansions else MatchTerms()
     by_date = request.sort == "date" or parsed.query is None
-    text_q = wq.Every() if parsed.query is None else expand_query(parsed.query, ctx, notices)
 
     shared_filters = _shared_filters(request)
     base, ranking = _match(ctx, text_q, shared_filters, by_date)
@@ -83,7 +87,15 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
             )
             page = [(h.docnum, h.score) for h in results[offset:limit]]
         terms = parsed.terms if request.highlight else MatchTerms()
-        hits = [_hit(ctx.searcher.stored_fields(d), score, terms, ctx) for d, score in page]
+        wider = synonym_terms if request.highlight else MatchTerms()
+        hits = [_hit(ctx.searcher.stored_fields(d), score, terms, ctx, wider) for d, score in page]
+        if request.explain:
+            for hit, (docnum, score) in zip(hits, page, strict=True):
+                hit.explain = explain_hit(ctx, text_q, docnum, score, request.sort)
+
+    suggestions: list[dict[str, Any]] = []
+    if request.q and len(matching) < settings.suggest_below and request.page == 1:
+        suggestions = did_you_mean(request, ctx, len(matching), lambda r: _count(r, ctx))
 
     return SearchResult(
         request=request,
@@ -94,7 +106,45 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
         hits=hits,
         facets=facets,
         notices=notices,
+        expanded=[e.to_dict() for e in expansions],
+        suggestions=suggestions,
     )
+
+
+def _text_query(
+    request: SearchRequest, ctx: SearchContext, notices: list[str]
+) -> tuple[ParsedQuery, wq.Query, list[Expansion]]:
+    """The parsed query, the Whoosh query to run (synonyms and single characters expanded)
+    and the synonym expansions made; `notices` gets what the user should know."""
+    parsed = parse_query(request.q, ctx.searcher.schema, ctx.settings)
+    notices.extend(parsed.notices)
+    if parsed.query is None:
+        return parsed, wq.Every(), []
+    q = parsed.query
+    expansions: list[Expansion] = []
+    if request.synonyms:
+        try:
+            table = load_synonyms(ctx.settings.synonyms)
+        except (OSError, UnicodeDecodeError) as exc:  # a broken file must not break searching
+            notices.append(f"同义词文件无法读取，未使用同义词：{exc}")
+            table = SynonymTable()
+        q, expansions = expand_synonyms(q, table, ctx.searcher.schema)
+        if expansions:
+            said = "；".join(f"{e.term} → {'、'.join(e.synonyms)}" for e in expansions)
+            notices.append(f"已用同义词扩展查询：{said}")
+    return parsed, expand_query(q, ctx, notices), expansions
+
+
+def _count(request: SearchRequest, ctx: SearchContext) -> int:
+    """How many documents `request` matches (text, filters and facet selections), no ranking."""
+    _parsed, text_q, _ = _text_query(request, ctx, [])
+    shared = _shared_filters(request)
+    docs = matching_docs(ctx, wq.And([text_q, *shared]) if shared else text_q)
+    for fieldname, codes in (("region_codes", request.regions), ("industries", request.industries)):
+        selected = _docs_for_codes(ctx, fieldname, codes)
+        if selected is not None:
+            docs = docs & selected
+    return len(docs)
 
 
 def _match(
@@ -151,7 +201,22 @@ def _docs_for_codes(ctx: SearchContext, fieldname: str, codes: list[str]) -> set
     return matching_docs(ctx, wq.Or([wq.Term(fieldname, c) for c in codes]))
 
 
-def _hit(stored: dict[str, Any], score: float | None, terms: MatchTerms, ctx: SearchContext) -> Hit:
+def _hit(
+    stored: dict[str, Any],
+    score: float | None,
+    terms: MatchTerms,
+    ctx: SearchContext,
+    wider: MatchTerms | None = None,
+) -> Hit:
+    hit = _make_hit(stored, score, terms, ctx)
+    if wider and "<mark>" not in hit.snippet + hit.title_html:
+        hit = _make_hit(stored, score, wider, ctx)
+    return hit
+
+
+def _make_hit(
+    stored: dict[str, Any], score: float | None, terms: MatchTerms, ctx: SearchContext
+) -> Hit:
     analyzer = ctx.searcher.schema["content"].analyzer
     settings = ctx.settings
     title = stored.get("title", "")

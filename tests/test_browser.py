@@ -180,3 +180,37 @@ def test_narrow_screen(browser, base_url):
         shot(page, "09-narrow")
     finally:
         context.close()
+
+
+def test_autocomplete_did_you_mean_and_related_report(page, base_url):
+    visit(page, base_url + "/")
+    page.locator("input[name=q]").press_sequentially("lidian", delay=30)
+    option = page.locator(
+        ".suggest-list li", has=page.locator("span", has_text=re.compile("^锂电池$"))
+    )
+    option.wait_for()
+    shot(page, "10-autocomplete")
+    option.click()
+    page.wait_for_url(re.compile(r"[?&]q=%E9%94%82%E7%94%B5%E6%B1%A0"))  # 锂电池
+    assert page.locator("li.hit").count() >= 1
+
+    visit(page, base_url + "/?q=" + quote("锂电负级材料"))
+    fix = page.locator(".did-you-mean a", has_text="锂电负极材料")
+    assert fix.count() == 1
+    shot(page, "11-did-you-mean")
+    fix.click()
+    page.wait_for_url(re.compile(r"q=%E9%94%82%E7%94%B5%E8%B4%9F%E6%9E%81"))  # 锂电负极…
+    assert page.locator("li.hit").count() >= 1
+
+    page.locator("li.hit .hit-title a").first.click()
+    page.wait_for_url(re.compile(r"/doc/"))
+    first_title = page.locator("h1").inner_text()
+    assert page.locator(".key-terms .chip").count() >= 3
+    related = page.locator(".related a").first
+    related_title = related.inner_text()
+    shot(page, "12-related")
+    related.click()
+    page.wait_for_url(re.compile(r"/doc/"))
+    assert page.locator("h1").inner_text() != first_title
+    assert page.locator("h1").inner_text().replace(" ", "") == related_title.replace(" ", "")
+    assert page.dialogs == []  # type: ignore[attr-defined]

@@ -109,6 +109,7 @@ def test_search_json_is_exactly_the_result_dict(index_dir: str) -> None:
     data = search_json(index_dir, "锂电池", "--sort", "date", "--page", "1")
     assert list(data) == [
         "ok", "query", "total", "took_ms", "page", "size", "pages", "hits", "facets", "notices",
+        "expanded", "suggestions",
     ]  # fmt: skip
     assert data["query"]["sort"] == "date" and data["size"] == 50
     hit = data["hits"][0]

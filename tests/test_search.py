@@ -185,7 +185,8 @@ def test_lenient_quote_is_reported(ctx, articles):
 def test_json_shape(ctx):
     data = search(ctx, q="锂电池", region="140000", size="3").to_dict()
     assert set(data) == {
-        "ok", "query", "total", "took_ms", "page", "size", "pages", "hits", "facets", "notices"
+        "ok", "query", "total", "took_ms", "page", "size", "pages", "hits", "facets", "notices",
+        "expanded", "suggestions",
     }  # fmt: skip
     assert data["ok"] is True
     assert set(data["query"]) == {

@@ -8,17 +8,20 @@ from importlib import resources
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.documents import get_document, index_stats
+from search.export import FORMATS, export_rows, render
 from search.request import SearchRequest
 from search.run import run_search
+from search.suggest import complete
 from web.context import current_settings, search_context
 from web.errors import json_error
-from web.params import SEARCH_PARAMS, search_params, unknown_params
+from web.params import EXPORT_PARAMS, SEARCH_PARAMS, search_params, unknown_params
 
 bp = Blueprint("api", __name__)
 
 # What an article id can look like (docs/architecture.md, "Article ids"); anything else is a 404
 # before the index is even asked.
 DOC_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+SUGGEST_MAX_CHARS = 64
 
 
 @bp.get("/search")
@@ -31,6 +34,41 @@ def search() -> Response:
         return json_error("bad_parameter", f"未知参数：{names}（可用参数：{allowed}）", 400)
     search_request = SearchRequest.from_params(search_params(request.args), current_settings())
     return jsonify(run_search(search_request, search_context()).to_dict())
+
+
+@bp.get("/export")
+def export() -> Response:
+    """Every result of a search (capped by max_export) as CSV or JSON Lines, as a download."""
+    unknown = unknown_params(request.args, EXPORT_PARAMS)
+    if unknown:
+        names = "、".join(unknown)
+        allowed = ", ".join(EXPORT_PARAMS)
+        return json_error("bad_parameter", f"未知参数：{names}（可用参数：{allowed}）", 400)
+    fmt = request.args.get("format", "csv").strip().lower() or "csv"
+    if fmt not in FORMATS:
+        return json_error("bad_parameter", f"format 只能是 csv 或 jsonl，收到 {fmt!r}", 400)
+    params = search_params(request.args)
+    params.poplist("page")
+    params.poplist("size")
+    search_request = SearchRequest.from_params(params, current_settings())
+    rows, total = export_rows(search_request, search_context())
+    response = current_app.response_class(render(rows, fmt), mimetype=FORMATS[fmt])
+    if fmt == "csv":
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f"attachment; filename=zhsearch-export.{fmt}"
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Exported-Count"] = str(len(rows))
+    return response
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Autocomplete for the search box: indexed terms by Hanzi or pinyin prefix, and titles."""
+    q = request.args.get("q", "")
+    if len(q) > SUGGEST_MAX_CHARS:
+        return json_error("bad_query", f"q 最多 {SUGGEST_MAX_CHARS} 个字符", 400)
+    items = complete(search_context(), q) if q.strip() else []
+    return jsonify({"ok": True, "q": q, "suggestions": items})
 
 
 @bp.get("/documents/<doc_id>")

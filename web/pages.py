@@ -25,7 +25,7 @@ SORT_OPTIONS = (("relevance", "相关度"), ("date", "最新"))
 EXAMPLES = ("光伏", "锂电池 负极材料", "招商引资", "开发区")
 _FILTER_KINDS = {"region": "地区", "industry": "行业", "source": "来源"}
 # Carried as hidden fields of the search form; industry, from and to are sidebar form fields.
-_HIDDEN = ("region", "source", "sort", "size")
+_HIDDEN = ("region", "source", "sort", "size", "synonyms")
 
 
 @bp.get("/")
@@ -65,6 +65,8 @@ def document(doc_id: str) -> Any:
         industries=doc.get("industries") or [],
         link_url=http_url(doc.get("url")),
         back_url=_back_url(q),
+        key_terms=doc.get("key_terms") or [],
+        related=doc.get("related") or [],
     )
 
 
@@ -103,6 +105,16 @@ def _search_view(params: MultiDict[str, str], result: dict[str, Any]) -> dict[st
         "elsewhere": [
             item for item in result["facets"]["region"] if item["count"] and not item["selected"]
         ],
+        "suggestions": [
+            {**item, "url": url_for("pages.search", **item["params"])}
+            for item in result.get("suggestions", [])
+        ],
+        "no_synonyms_url": url_with(synonyms=0) if result.get("expanded") else None,
+        "export_urls": {
+            fmt: url_for("api.export")
+            + query_string([*with_changes(params, page=None, size=None), ("format", fmt)])
+            for fmt in ("csv", "jsonl")
+        },
     }
 
 

@@ -9,15 +9,19 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-# `highlight=0` (skip snippets, for scripts that only want ids and counts) is known too.
+# `highlight=0` (skip snippets, for scripts that only want ids and counts), `synonyms=0` (no
+# synonym expansion) and `explain=1` (why each hit ranked) are known too.
 SEARCH_PARAMS = (
     "q", "region", "industry", "from", "to", "source", "sort", "page", "size", "highlight",
+    "synonyms", "explain",
 )  # fmt: skip
+# /api/export takes the search parameters (page and size are ignored: it exports all pages).
+EXPORT_PARAMS = (*SEARCH_PARAMS, "format")
 
 
-def unknown_params(args: MultiDict[str, str]) -> list[str]:
-    """Names in `args` that /api/search does not know, in order of appearance."""
-    return [name for name in dict.fromkeys(args.keys()) if name not in SEARCH_PARAMS]
+def unknown_params(args: MultiDict[str, str], known: tuple[str, ...] = SEARCH_PARAMS) -> list[str]:
+    """Names in `args` that /api/search (or the endpoint knowing `known`) does not know."""
+    return [name for name in dict.fromkeys(args.keys()) if name not in known]
 
 
 def search_params(args: MultiDict[str, str]) -> MultiDict[str, str]:
