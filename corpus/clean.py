@@ -285,11 +285,16 @@ def _strip_head(lines: list[str], end: int) -> list[str]:
 
 
 def _strip_tail(lines: list[str]) -> list[str]:
-    """Tail lines up to the first "related links" marker, without chrome."""
+    """Tail lines without chrome; after a "related links" marker only whole sentences are kept
+    (link lists are headlines, but a body sentence placed after the marker is still text)."""
     kept: list[str] = []
+    cut = False
     for line in lines:
         if _is_tail_cut(line):
-            break
+            cut = True
+            continue
+        if cut and not _is_short_sentence(line):
+            continue
         if not is_chrome_line(line):
             kept.append(line)
     return kept

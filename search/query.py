@@ -40,6 +40,8 @@ _DANGLING = re.compile(
 # One-character function words dropped when they come out of segmenting a longer unquoted run
 # (山西的锂 → 山西 锂): every document has them, and expanding them costs hundreds of terms.
 _STOP_CHARS = frozenset("的了和与及在是对把被将为之或而并等")
+# Deepest parenthesis nesting accepted: deeper queries are refused before parsing.
+MAX_NESTING = 8
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ def parse_query(text: str, schema: Schema, settings: Settings) -> ParsedQuery:
             )
     if outside.count("(") != outside.count(")"):
         notices.append("括号不成对：已按能配对的部分理解")
+    if (deepest := _nesting(outside)) > MAX_NESTING:  # describe() is exponential in depth
+        raise BadRequest("bad_query", f"括号嵌套太深（{deepest} 层），最多 {MAX_NESTING} 层")
     if not text:
         return ParsedQuery(None, "", notices)
     parser = make_parser(schema, settings.max_query_terms)
@@ -212,6 +216,18 @@ def parse_query(text: str, schema: Schema, settings: Settings) -> ParsedQuery:
         return ParsedQuery(wq.NullQuery, "", notices)
     # Described before normalising: normalize() flattens the per-field ORs of different words.
     return ParsedQuery(q, describe(raw), notices, match_terms(q))
+
+
+def _nesting(text: str) -> int:
+    """The deepest parenthesis nesting in `text`."""
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _walk(q: wq.Query) -> list[wq.Query]:

@@ -34,8 +34,9 @@ def _user_errors() -> Iterator[None]:
         yield
     except IndexProblem as exc:
         raise click.ClickException(str(exc)) from None
-    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        # A missing user dictionary or taxonomy, an index directory that is a file or read-only.
+    except OSError as exc:
+        # A missing user dictionary or taxonomy, an index directory that is a file or read-only,
+        # a full disk (ENOSPC) or a read-only file system (EROFS) while writing the index.
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         message = exc.strerror if exc.strerror and where else str(exc)
         raise click.ClickException(f"{message}{where}") from None

@@ -1,0 +1,182 @@
+"""Faults: indexers killed at random moments (10 trials, fixed seed), what a killed writer leaves
+in LOCK, two writer processes at once, a full disk and a read-only index directory.
+
+Searching through the real server while a rebuild runs is in tests/test_load.py.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from index import store as store_module
+from index.store import LOCK, IndexNotWritable, IndexStore, open_index
+from index.writer import Indexer
+from tests.test_indexing import _answer, _run_cli, all_ids, make_jsonl, settings_for
+from web.cli import cli
+
+SEED = 20261123
+TRIALS = 10
+
+
+def _wait_for_lock_holder(index_dir: str, pid: int, timeout: float = 60) -> bool:
+    """True once LOCK names `pid` (the writer has started writing)."""
+    deadline = time.monotonic() + timeout
+    path = Path(index_dir) / LOCK
+    while time.monotonic() < deadline:
+        try:
+            if path.read_text().strip() == str(pid):
+                return True
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return False
+
+
+def test_ten_kills_at_random_moments_with_a_fixed_seed(tmp_path: Path) -> None:
+    """Rebuilds and incremental runs alternate, each SIGKILLed at a seeded random moment while
+    it holds the lock; after every kill the old answer is served, LOCK still names the dead
+    writer (stale content) yet the next writer gets the lock at once."""
+    settings = settings_for(tmp_path / "index")
+    data = tmp_path / "data"
+    data.mkdir()
+    make_jsonl(data / "news.jsonl", 400)
+    assert Indexer(settings).run([data]).documents == 400
+    expected = _answer(settings)
+    rng = random.Random(SEED)
+    killed: list[dict[str, object]] = []
+    for trial in range(TRIALS):
+        args = ["index", "--rebuild", str(data)] if trial % 2 == 0 else ["index", str(data)]
+        if trial % 2:  # give the incremental run work: rewrite the file with the same records
+            make_jsonl(data / "news.jsonl", 400)
+        proc = _run_cli("--index-dir", settings.index_dir, *args)
+        assert _wait_for_lock_holder(settings.index_dir, proc.pid), proc.communicate()
+        delay = rng.uniform(0.0, 1.5)
+        time.sleep(delay)
+        alive = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        killed.append({"trial": trial, "args": args[:2], "delay": round(delay, 3), "hit": alive})
+        lock_text = (Path(settings.index_dir) / LOCK).read_text().strip()
+        assert lock_text in {str(proc.pid), ""}  # a kill leaves the dead pid behind
+        assert _answer(settings) == expected, killed[-1]
+        with IndexStore(settings.index_dir).lock():  # not stale: the kernel dropped the lock
+            pass
+    hits = sum(bool(k["hit"]) for k in killed)
+    assert hits >= TRIALS - 2, killed  # nearly all landed while the writer was working
+    report = Indexer(settings).run([data])
+    assert report.failed == 0 and report.documents == 400
+    ids = all_ids(settings)
+    assert len(ids) == len(set(ids)) == 400
+    assert len(IndexStore(settings.index_dir).generations()) <= 2
+    out = Path(__file__).resolve().parents[1] / "test-artifacts" / "reliability"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "kills.json").write_text(json.dumps(killed, indent=1), encoding="utf-8")
+
+
+def test_two_writer_processes_at_once(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "index")
+    data = tmp_path / "data"
+    data.mkdir()
+    make_jsonl(data / "news.jsonl", 1500)
+    first = _run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
+    try:
+        assert _wait_for_lock_holder(settings.index_dir, first.pid)
+        second = _run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 1, out + err
+        assert f"another zhsearch process (pid {first.pid})" in err and "wait" in err
+        assert "Traceback" not in err
+    finally:
+        out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, out + err
+    assert len(all_ids(settings)) == 1500
+
+
+@pytest.fixture
+def built(tmp_path: Path, sample_dir: Path):
+    """An index of the sample, and what it answers."""
+    settings = settings_for(tmp_path / "index")
+    Indexer(settings).run([sample_dir])
+    store = IndexStore(settings.index_dir)
+    return settings, store, store.current(), all_ids(settings)
+
+
+@pytest.mark.parametrize("rebuild", [True, False], ids=["rebuild", "incremental"])
+def test_a_full_disk_at_commit_is_a_clear_error_and_the_index_is_untouched(
+    built, sample_dir: Path, tmp_path: Path, monkeypatch, rebuild: bool
+) -> None:
+    from whoosh.writing import SegmentWriter
+
+    settings, store, live, before = built
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    make_jsonl(extra / "more.jsonl", 30)
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(SegmentWriter, "commit", full)
+    args = ["--index-dir", settings.index_dir, "index", str(sample_dir), str(extra)]
+    result = CliRunner().invoke(cli, [*args, "--rebuild"] if rebuild else args)
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output
+    assert "Traceback" not in result.output
+    assert store.current() == live and store.generations() == [live]
+    assert all_ids(settings) == before
+    monkeypatch.undo()
+    assert Indexer(settings).run([sample_dir, extra]).documents == len(before) + 30
+
+
+def test_a_full_disk_when_switching_keeps_the_old_generation(
+    built, sample_dir: Path, monkeypatch
+) -> None:
+    settings, store, live, before = built
+    real = store_module._atomic_write
+
+    def full(path: Path, text: str) -> None:
+        if path.name == store_module.CURRENT:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, text)
+
+    monkeypatch.setattr(store_module, "_atomic_write", full)
+    result = CliRunner().invoke(
+        cli, ["--index-dir", settings.index_dir, "index", "--rebuild", str(sample_dir)]
+    )
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert "Traceback" not in result.output
+    assert store.current() == live and all_ids(settings) == before
+    monkeypatch.undo()
+    report = Indexer(settings).run([sample_dir], rebuild=True)  # and the leftover is cleaned
+    assert report.documents == len(before)
+    assert len(store.generations()) == 2
+
+
+def test_a_read_only_index_directory_leaves_the_live_index_serving(
+    built, sample_dir: Path, monkeypatch
+) -> None:
+    settings, store, live, before = built
+    real_open = os.open
+
+    def read_only(path, flags, *args):
+        if Path(settings.index_dir) in Path(path).parents and flags & (os.O_RDWR | os.O_WRONLY):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(store_module.os, "open", read_only)
+    for rebuild in (False, True):
+        with pytest.raises(IndexNotWritable, match="Read-only file system"):
+            Indexer(settings).run([sample_dir], rebuild=rebuild)
+        args = ["--index-dir", settings.index_dir, "index", str(sample_dir)]
+        result = CliRunner().invoke(cli, [*args, "--rebuild"] if rebuild else args)
+        assert result.exit_code == 1 and "cannot write the index directory" in result.output
+    open_index(settings).close()  # readers open read-only and still work
+    assert store.current() == live and all_ids(settings) == before
