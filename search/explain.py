@@ -8,6 +8,7 @@ from whoosh import query as wq
 
 from index.schema import SEARCH_FIELDS
 from search.context import SearchContext
+from search.query import positive_leaves
 
 _MAX_TERMS = 64  # leaves scored per hit; wide expansions are summarised by their best terms
 
@@ -58,19 +59,9 @@ def explain_hit(
 def _leaf_terms(q: wq.Query) -> list[tuple[str, str]]:
     """(field, text) of the positive terms of `q`, phrases split into their words."""
     out: list[tuple[str, str]] = []
-
-    def visit(node: wq.Query) -> None:
-        if isinstance(node, wq.Not):
-            return
-        if isinstance(node, wq.AndNot):
-            visit(node.a)
-            return
-        if isinstance(node, wq.Term) and isinstance(node.text, str):
-            out.append((node.fieldname, node.text))
-        elif isinstance(node, wq.Phrase):
+    for node in positive_leaves(q):
+        if isinstance(node, wq.Phrase):
             out.extend((node.fieldname, w) for w in node.words)
-        for child in node.children():
-            visit(child)
-
-    visit(q)
+        else:
+            out.append((node.fieldname, node.text))
     return out

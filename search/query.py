@@ -9,6 +9,7 @@ quotes (“…”) are folded first.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 import unicodedata
@@ -237,34 +238,42 @@ def _walk(q: wq.Query) -> list[wq.Query]:
     return out
 
 
+def positive_leaves(q: wq.Query) -> Iterator[wq.Term | wq.Phrase]:
+    """The Term and Phrase nodes of a query that are not under a NOT."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from positive_leaves(q.a)
+        return
+    if (isinstance(q, wq.Term) and isinstance(q.text, str)) or isinstance(q, wq.Phrase):
+        yield q
+    for child in q.children():
+        yield from positive_leaves(child)
+
+
 def match_terms(q: wq.Query) -> MatchTerms:
     """The positive terms of a query (not those under NOT), for highlighting."""
     words: set[str] = set()
     chars: set[str] = set()
     phrases: set[tuple[str, ...]] = set()
-
-    def visit(node: wq.Query) -> None:
-        if isinstance(node, wq.Not):
-            return
-        if isinstance(node, wq.AndNot):
-            visit(node.a)
-            return
-        if isinstance(node, wq.Term) and isinstance(node.text, str):
+    for node in positive_leaves(q):
+        if isinstance(node, wq.Term):
             (chars if _is_single_han(node.text) else words).add(node.text)
-        elif isinstance(node, wq.Phrase):
-            if len(node.words) == 1:
-                words.add(node.words[0])
-            elif node.words:
-                phrases.add(tuple(node.words))
-        for child in node.children():
-            visit(child)
-
-    visit(q)
+        elif len(node.words) == 1:
+            words.add(node.words[0])
+        elif node.words:
+            phrases.add(tuple(node.words))
     return MatchTerms(frozenset(words), frozenset(chars), tuple(sorted(phrases)))
 
 
 def describe(q: wq.Query) -> str:
     """How a query was read, in the user's syntax: 锂电 负极材料 OR "负极材料项目" -煤."""
+    return _describe(q)
+
+
+@functools.lru_cache(maxsize=4096)
+def _describe(q: wq.Query) -> str:
+    # Memoised: each level looks at its children twice, which is exponential in the nesting.
     if isinstance(q, wq.Term):
         return _prefix(q.fieldname) + str(q.text)
     if isinstance(q, wq.Phrase):
