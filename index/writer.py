@@ -210,7 +210,8 @@ class Indexer:
                     new_files[key] = entry
             if stale:
                 known = {i for entry in new_files.values() for i in entry["articles"]}
-                indexed = {_text(term) for term in writer.reader().lexicon("id")}
+                with writer.reader() as reader:
+                    indexed = {_text(term) for term in reader.lexicon("id")}
                 for doc_id in indexed - known:
                     report.deleted += writer.delete_by_term("id", doc_id)
             t = time.perf_counter()
