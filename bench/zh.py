@@ -1,0 +1,137 @@
+"""The zhsearch stack, through the project's own API: `index` a slice, `query` the query file.
+
+Each subcommand runs in a fresh process (the harness starts it), prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "baselines"))
+
+import common
+
+
+def _settings(index_dir: str) -> Any:
+    from corpus.settings import Settings
+
+    return Settings.load(overrides={"index_dir": index_dir}, env={})
+
+
+def analyze_pass(slice_path: str) -> dict[str, float]:
+    """Re-read the slice and run only the analyzer on it, the way the writer does (positions).
+
+    Whoosh analyzes inside `add_document`, so the indexer's "write" stage includes analysis;
+    this separate pass measures analysis alone so write = analyze + posting work.
+    """
+    from corpus.readers import read_file
+    from index.analysis import zh_analyzer
+
+    t = time.perf_counter()
+    articles = read_file(slice_path).articles
+    read_s = time.perf_counter() - t
+    analyzer = zh_analyzer()
+    tokens = 0
+    t = time.perf_counter()
+    for article in articles:
+        for text in (article.title, article.subtitle, article.content):
+            if text:
+                for _token in analyzer(text, positions=True):
+                    tokens += 1
+    return {"read_s": read_s, "analyze_s": time.perf_counter() - t, "tokens": tokens}
+
+
+def index(slice_path: str, index_dir: str) -> dict[str, Any]:
+    """A full rebuild with `Indexer.run(rebuild=True)`, plus an analysis-only pass."""
+    from index.store import IndexStore
+    from index.writer import Indexer
+
+    settings = _settings(index_dir)
+    cpu = time.process_time()
+    report = Indexer(settings).run([slice_path], rebuild=True)
+    cpu = time.process_time() - cpu
+    peak = common.peak_rss_mb()
+    live = IndexStore(settings.index_dir).current()
+    data = report.to_dict()
+    data.pop("problems")
+    return {
+        "stack": "zhsearch",
+        "docs": report.documents,
+        "problems": len(report.problems),
+        "seconds": report.seconds,
+        "cpu_s": round(cpu, 3),
+        "stages": dict(report.stages),
+        "file_bytes": report.bytes,
+        "report": data,
+        "peak_rss_mb": peak,
+        "index_bytes": common.dir_bytes(live) if live else 0,
+        "settings": {
+            "writer_memory_mb": settings.writer_memory_mb,
+            "procs": settings.procs,
+        },
+        "analysis_only": analyze_pass(slice_path),
+        "code": str(Path(sys.modules["index.writer"].__file__).parents[1]),
+    }
+
+
+def query(index_dir: str, queries_path: str, passes: int) -> dict[str, Any]:
+    """Cold pass (fresh process and context) then `passes` warm passes, all via run_search."""
+    from search.context import open_context
+    from search.request import SearchRequest
+    from search.run import run_search
+
+    settings = _settings(index_dir)
+    started = time.perf_counter()
+    ctx = open_context(settings)
+    opened = time.perf_counter() - started
+
+    def answer(q: dict[str, Any]) -> dict[str, Any]:
+        params = {k: v for k, v in q.items() if k != "line"}
+        result = run_search(SearchRequest.from_params(params, settings), ctx)
+        hits = [{"id": h.id, "snippet": h.snippet} for h in result.hits]
+        return {"total": result.total, "hits": hits}
+
+    queries = common.load_queries(queries_path)
+    with ctx:
+        result = common.run_passes(answer, queries, passes)
+        rss = common.proc_rss_mb()
+    # What the web app pays per request: opening a context (it is closed per request).
+    opens = []
+    for _ in range(20):
+        t = time.perf_counter()
+        open_context(settings).close()
+        opens.append((time.perf_counter() - t) * 1000)
+    result.update(
+        stack="zhsearch",
+        open_s=opened,
+        open_context_ms=common.percentiles(opens),
+        rss_mb=rss,
+        peak_rss_mb=common.peak_rss_mb(),
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`zh.py index SLICE INDEX_DIR` or `zh.py query INDEX_DIR QUERIES`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("index")
+    p.add_argument("slice")
+    p.add_argument("index_dir")
+    p = sub.add_parser("query")
+    p.add_argument("index_dir")
+    p.add_argument("queries")
+    p.add_argument("--passes", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.cmd == "index":
+        common.emit(index(args.slice, args.index_dir))
+    else:
+        common.emit(query(args.index_dir, args.queries, args.passes))
+
+
+if __name__ == "__main__":
+    main()
