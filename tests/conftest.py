@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,21 @@ def sample_settings(tmp_path_factory, sample_dir):
     report = Indexer(settings).run([sample_dir])
     assert report.added == 6 and not report.problems, report.to_dict()
     return settings
+
+
+@contextlib.contextmanager
+def live_server(settings) -> Iterator[str]:
+    """The real app on a free loopback port, served from a background thread, for browsers."""
+    from werkzeug.serving import make_server
+
+    from web.app import create_app
+
+    server = make_server("127.0.0.1", 0, create_app({"ZHSEARCH_SETTINGS": settings}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="zhsearch-test-server")
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from web.app import create_app
+from tests.conftest import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -28,17 +27,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def base_url(sample_settings) -> Iterator[str]:
     """The real app on a free loopback port, served from a background thread."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, create_app({"ZHSEARCH_SETTINGS": sample_settings}))
-    thread = threading.Thread(target=server.serve_forever, name="zhsearch-test-server")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with live_server(sample_settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 
 from corpus.settings import Settings
 from index.writer import Indexer
+from tests.conftest import live_server
 from web import render
 from web.app import create_app
 
@@ -292,18 +292,8 @@ def test_document_ids_cannot_read_outside_the_index(client, doc_id: str) -> None
 @pytest.fixture(scope="module")
 def base_url(hostile_settings: Settings) -> Iterator[str]:
     """The real app on a free loopback port, served from a background thread."""
-    from werkzeug.serving import make_server
-
-    app = create_app({"ZHSEARCH_SETTINGS": hostile_settings})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="zhsearch-xss-server")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with live_server(hostile_settings) as url:
+        yield url
 
 
 @pytest.mark.browser
