@@ -56,9 +56,11 @@ def _queries(results: dict[str, Any]) -> list[str]:
 
 def _server(server: dict[str, Any]) -> list[str]:
     out = [
-        f"Server: listening {server['start_to_listen_s']:.2f} s after start, first query "
+        f"Server ({server.get('workers', 1)} worker process(es)): listening "
+        f"{server['start_to_listen_s']:.2f} s after start, first query "
         f"{server['first_query_ms']:.0f} ms, RSS idle {server['rss_idle_mb']} MB, max under load "
-        f"{server['rss_max_mb']} MB.",
+        f"{server['rss_max_mb']} MB in all (largest process "
+        f"{server.get('rss_max_process_mb', server['rss_max_mb'])} MB).",
         "",
     ]
     keys = ("clients", "seconds", "requests", "rps", "p50_ms", "p99_ms", "errors")

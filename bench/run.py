@@ -215,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", type=int, default=3, help="Warm passes per query.")
     parser.add_argument("--server-seconds", type=float, default=30.0)
     parser.add_argument("--clients", default="1,4,16", help="wrk concurrency levels.")
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="`zhsearch serve --workers` (default: one per core).",
+    )
     parser.add_argument("--work", type=Path, default=BENCH / "work")
     parser.add_argument("--out", type=Path, help="Result JSON (default: bench/results/…).")
     parser.add_argument(
@@ -314,7 +320,9 @@ def run_server(
     levels = [int(c) for c in args.clients.split(",")]
     print(f"[bench] server: {levels} clients × {args.server_seconds:g} s", file=sys.stderr)
     index_dir = str(args.work / "zh-index")
-    return bench_server(index_dir, queries, levels, args.server_seconds, env)
+    return bench_server(
+        index_dir, queries, levels, args.server_seconds, env, workers=args.server_workers
+    )
 
 
 def save(results: dict[str, Any], out: Path) -> None:

@@ -73,22 +73,44 @@ def _get(url: str, timeout: float = 30.0) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the workers of a pre-fork server)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            children = []
+        todo.extend(int(c) for c in children)
+    return out
+
+
+def tree_rss(pid: int, key: str = "VmRSS") -> tuple[float, float]:
+    """Total RSS of a process and its descendants, and the largest single process's, in MB."""
+    sizes = [common.proc_rss_mb(p, key) for p in _tree(pid)]
+    return round(sum(sizes), 1), max(sizes, default=0.0)
+
+
 class RssSampler(threading.Thread):
-    """Samples a process's VmRSS every `interval` seconds; keeps the maximum."""
+    """Samples the VmRSS of a process tree every `interval` seconds; keeps the maxima."""
 
     def __init__(self, pid: int, interval: float = 0.25) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.max_mb = pid, interval, 0.0
+        self.pid, self.interval, self.max_mb, self.max_process_mb = pid, interval, 0.0, 0.0
         self._halt = threading.Event()
 
     def run(self) -> None:
         """Sample until stopped."""
         while not self._halt.is_set():
-            self.max_mb = max(self.max_mb, common.proc_rss_mb(self.pid))
+            total, largest = tree_rss(self.pid)
+            self.max_mb = max(self.max_mb, total)
+            self.max_process_mb = max(self.max_process_mb, largest)
             self._halt.wait(self.interval)
 
     def stop(self) -> float:
-        """Stop sampling; the largest RSS seen, in MB."""
+        """Stop sampling; the largest total RSS seen, in MB."""
         self._halt.set()
         self.join()
         return self.max_mb
@@ -125,6 +147,7 @@ def bench_server(
     levels: list[int],
     seconds: float,
     env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Start the server on 127.0.0.1, time its start and first query, load it, stop it."""
     if shutil.which("wrk") is None:
@@ -134,7 +157,7 @@ def bench_server(
     paths = api_paths(queries)
     env = {k: v for k, v in (env or os.environ).items() if not k.startswith("ZHSEARCH_")}
     cmd = [*_zhsearch(), "--index-dir", index_dir, "serve", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port)]
+    cmd += ["--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory(prefix="zhbench-wrk-") as tmp:
         paths_file = Path(tmp) / "paths.txt"
         paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
@@ -152,12 +175,12 @@ def bench_server(
             first_ok = status == 200 and json.loads(body).get("ok") is True
             if not first_ok:
                 raise RuntimeError(f"first query answered {status}: {body[:500]!r}")
-            rss_idle = common.proc_rss_mb(proc.pid)
+            rss_idle = tree_rss(proc.pid)[0]
             sampler = RssSampler(proc.pid)
             sampler.start()
             runs = [run_wrk(base, str(lua), c, seconds) for c in levels]
             rss_max = sampler.stop()
-            hwm = common.proc_rss_mb(proc.pid, "VmHWM")
+            hwm = tree_rss(proc.pid, "VmHWM")[1]
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -176,7 +199,9 @@ def bench_server(
         "start_to_first_answer_s": round(ready_s + first_ms / 1000, 3),
         "rss_idle_mb": rss_idle,
         "rss_max_mb": max(rss_max, rss_idle),
-        "rss_hwm_mb": hwm,
+        "rss_max_process_mb": sampler.max_process_mb,
+        "rss_hwm_mb": hwm,  # the largest single process's high-water mark
+        "workers": workers,
         "levels": runs,
         "errors": sum(r["errors"] for r in runs),
         "log_tail": server_log if any(r["errors"] for r in runs) or not first_ok else "",

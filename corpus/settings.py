@@ -52,7 +52,12 @@ class Settings:
     key_terms: int = _setting(10, "Key terms shown with a document.")
     host: str = _setting("127.0.0.1", "Address `zhsearch serve` listens on.")
     port: int = _setting(8000, "Port `zhsearch serve` listens on.")
-    threads: int = _setting(8, "Worker threads of the production WSGI server.")
+    threads: int = _setting(8, "Worker threads of the production WSGI server (per process).")
+    workers: int = _setting(
+        1,
+        "Server processes. 1 serves with waitress; more pre-fork gunicorn workers (not on"
+        " Windows), one per core to use every core, each with its own caches.",
+    )
     page_size: int = _setting(10, "Results per page when the request does not say.")
     max_page_size: int = _setting(100, "Largest page size a request may ask for.")
     max_depth: int = _setting(1000, "Deepest result rank reachable by paging (page * size).")
@@ -63,6 +68,16 @@ class Settings:
     )
     max_article_chars: int = _setting(
         1_000_000, "Longest article text indexed, in characters; the rest is cut and reported."
+    )
+    warm_up: bool = _setting(
+        True,
+        "Build facet arrays, lexicons and suggestions in the background when the server starts"
+        " and after each reindex, instead of on the first searches that need them.",
+    )
+    postings_cache_mb: int = _setting(
+        64,
+        "Memory for decoded posting lists of recently searched words, per index generation"
+        " (shared by matching, facets and ranking; 0 turns it off).",
     )
     snippet_chars: int = _setting(120, "Approximate length of one snippet passage, in characters.")
     snippet_passages: int = _setting(3, "Most passages in one hit's snippet.")
@@ -103,7 +118,14 @@ class Settings:
 
 
 def _coerce(f: dataclasses.Field, raw: str) -> Any:
-    kind = f.type if isinstance(f.type, type) else {"int": int, "str": str}.get(str(f.type), str)
+    names = {"int": int, "str": str, "bool": bool}
+    kind = f.type if isinstance(f.type, type) else names.get(str(f.type), str)
+    if kind is bool:
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"ZHSEARCH_{f.name.upper()} must be true or false, got {raw!r}")
     if kind is int:
         try:
             return int(raw)

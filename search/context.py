@@ -23,7 +23,8 @@ from corpus.settings import Settings
 T = TypeVar("T")
 _CACHE_GENERATIONS = 2  # an old generation stays cached while searchers still read it
 _cache: OrderedDict[tuple[str, int | None], dict[Hashable, Any]] = OrderedDict()
-_cache_lock = threading.RLock()  # re-entrant: a build may use another cached value
+_cache_lock = threading.Lock()  # guards the maps only; builds run outside it
+_building: dict[tuple[tuple[str, int | None], Hashable], threading.Lock] = {}
 
 
 @dataclass
@@ -87,8 +88,9 @@ def open_context(settings: Settings) -> SearchContext:
 def cached(ctx: SearchContext, name: Hashable, build: Callable[[], T]) -> T:
     """The value `build()` returns for what `ctx` reads, built once per index generation.
 
-    Building holds one lock: concurrent requests on a new generation wait for one build
-    instead of all doing it.
+    Concurrent requests for the same value on a new generation wait for one build; a build
+    does not hold up requests for values already built (a warm-up building the suggestion
+    lexicon in the background takes seconds).
     """
     key = ctx.cache_key
     with _cache_lock:
@@ -99,6 +101,53 @@ def cached(ctx: SearchContext, name: Hashable, build: Callable[[], T]) -> T:
                 _cache.popitem(last=False)
         else:
             _cache.move_to_end(key)
-        if name not in entries:
-            entries[name] = build()
-        return entries[name]
+        if name in entries:
+            return entries[name]
+        lock = _building.setdefault((key, name), threading.Lock())
+    with lock:
+        with _cache_lock:
+            if name in entries:
+                return entries[name]
+        value = build()
+        with _cache_lock:
+            entries[name] = value
+            _building.pop((key, name), None)
+        return value
+
+
+class LRU:
+    """A small thread-safe least-recently-used map, for per-generation caches that must not grow
+    with the number of distinct queries. Entries weigh 1 unless `weigh` says otherwise; the
+    total weight stays within `size`."""
+
+    def __init__(self, size: int, weigh: Callable[[Any], int] | None = None) -> None:
+        self.size = size
+        self.weight = 0
+        self._weigh = weigh or (lambda _value: 1)
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        """The value for `key` (now the most recent), or None."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: Hashable, value: T) -> T:
+        """Store `value` under `key`, dropping the least recent entries beyond `size`."""
+        weight = self._weigh(value)
+        if weight > self.size:
+            return value  # would evict everything else and still not fit
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.weight -= old[1]
+            self._items[key] = (value, weight)
+            self.weight += weight
+            while self.weight > self.size:
+                _key, (_value, dropped) = self._items.popitem(last=False)
+                self.weight -= dropped
+        return value

@@ -8,12 +8,17 @@ Queries without a fast path (phrases, ranges) fall back to `docs_for_query`.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from typing import Any
 
 from whoosh import query as wq
 
-from search.context import SearchContext, cached
+from search.context import LRU, SearchContext, cached
+from search.facets import doc_arrays
+from search.postings import term_postings
+
+PHRASE_CACHE = 256  # phrase match sets kept per index generation
 
 
 def matching_docs(ctx: SearchContext, q: wq.Query) -> set[int]:
@@ -44,6 +49,10 @@ def _docs(ctx: SearchContext, q: wq.Query) -> set[int]:
         return docs - _docs(ctx, q.b) if docs else docs
     if isinstance(q, wq.Not):
         return set(_live(ctx)) - _docs(ctx, q.query)
+    if isinstance(q, wq.Phrase):
+        return set(phrase_docs(ctx, q))
+    if isinstance(q, wq.NumericRange) and q.fieldname == "date" and _has_dates(ctx):
+        return _date_docs(ctx, q.start, q.end, q.startexcl, q.endexcl)
     if isinstance(q, wq.Every) and not q.fieldname:
         return set(_live(ctx))
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
@@ -73,28 +82,48 @@ def _term_docs(ctx: SearchContext, fieldname: str, text: Any) -> set[int]:
     for leaf, offset in reader.leaf_readers():
         if (fieldname, text) not in leaf:
             continue
-        ids = _posting_ids(leaf.postings(fieldname, text))
+        ids, _weights = term_postings(ctx, leaf, offset, fieldname, text)
         out.update(ids if not offset else (offset + i for i in ids))
     return out
 
 
-def _posting_ids(matcher: Any) -> Iterable[int]:
-    """Every docnum of a fresh posting matcher, a block at a time when the codec allows.
+def phrase_docs(ctx: SearchContext, q: wq.Phrase) -> frozenset[int]:
+    """Documents (deleted ones included) where a phrase matches; the latest few are kept.
 
-    Deleted documents are removed by the caller, so a deletion filter is looked through.
+    Checking positions is the one per-document step left in matching, and the same phrases
+    come back (pages 2, 3…, facet clicks), so their sets are kept per generation, as Lucene's
+    query cache does for expensive clauses.
     """
-    raw = getattr(matcher, "child", matcher)
-    try:
-        out: list[int] = []
-        while raw.is_active():
-            if raw._ids is None:
-                raw._read_ids()
-            out.extend(raw._ids[raw._i :])
-            raw._i = raw._blocklength
-            raw._next_block()
-        return out
-    except AttributeError:  # another codec: the generic, slower path
-        return list(matcher.all_ids())
+    key = (q.fieldname, tuple(q.words), q.slop, q.boost)
+    lru = cached(ctx, "phrase_docs", lambda: LRU(PHRASE_CACHE))
+    hit = lru.get(key)
+    if hit is None:
+        hit = lru.put(key, frozenset(ctx.searcher.docs_for_query(q, for_deletion=True)))
+    return hit
+
+
+def _has_dates(ctx: SearchContext) -> bool:
+    return ctx.searcher.reader().has_column("date")
+
+
+def _date_docs(
+    ctx: SearchContext, start: int | None, end: int | None, startexcl: bool, endexcl: bool
+) -> set[int]:
+    """Dated documents in a date range, by bisecting the date column sorted once per generation.
+
+    Whoosh matches a range as an OR of the trie terms covering it: tens of thousands of posting
+    lists for a range of years, seconds on the full corpus; this is a slice of one array.
+    """
+    keys, docnums = cached(ctx, "date_order", lambda: _date_order(ctx))
+    lo = 0 if start is None else (bisect_right if startexcl else bisect_left)(keys, start)
+    hi = len(keys) if end is None else (bisect_left if endexcl else bisect_right)(keys, end)
+    return set(docnums[lo:hi]) if lo < hi else set()
+
+
+def _date_order(ctx: SearchContext) -> tuple[list[int], list[int]]:
+    dates = doc_arrays(ctx).dates  # -1 for undated documents, which no range matches
+    docnums = sorted((d for d, v in enumerate(dates) if v >= 0), key=dates.__getitem__)
+    return [dates[d] for d in docnums], docnums
 
 
 def _live(ctx: SearchContext) -> Iterable[int]:

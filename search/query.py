@@ -25,6 +25,7 @@ from whoosh.qparser.taggers import RegexTagger
 from corpus.segment import is_han
 from corpus.settings import Settings
 from index.schema import SEARCH_FIELDS
+from search.charquery import CharTerms
 from search.context import SearchContext, cached
 from search.request import BadRequest
 
@@ -70,6 +71,15 @@ class ParsedQuery:
 
 class _TooManyTerms(Exception):
     pass
+
+
+class LeftoverChar(wq.Term):
+    """A one-character word cut out of a longer typed word (大 in 大飞机): searched as itself.
+
+    Only a character typed on its own (锂) means "any word containing it"; a leftover of
+    segmentation is the same token the indexer made from the same text, so expanding it would
+    only add noise (大会, 扩大…) and cost. It is expanded only when the index does not have it.
+    """
 
 
 class _FieldTagger(RegexTagger):
@@ -119,6 +129,9 @@ class _SegmentPlugin(plugins.Plugin):
                 self.add(len(words))
                 if len(words) > 1:
                     node = syntax.AndGroup([self._word(node, w) for w in words])
+                    for word in node:
+                        if _is_single_han(word.text):
+                            word.qclass = LeftoverChar
                 elif words:
                     node.text = words[0]
             out.append(node)
@@ -258,7 +271,8 @@ def match_terms(q: wq.Query) -> MatchTerms:
     phrases: set[tuple[str, ...]] = set()
     for node in positive_leaves(q):
         if isinstance(node, wq.Term):
-            (chars if _is_single_han(node.text) else words).add(node.text)
+            leftover = isinstance(node, LeftoverChar)
+            (chars if _is_single_han(node.text) and not leftover else words).add(node.text)
         elif len(node.words) == 1:
             words.add(node.words[0])
         elif node.words:
@@ -358,12 +372,14 @@ def expand_query(q: wq.Query, ctx: SearchContext, notices: list[str] | None = No
 
     def expand(node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Term) and isinstance(node.text, str) and _is_single_han(node.text):
+            if isinstance(node, LeftoverChar) and _indexed(ctx, node.text):
+                return node
             terms, total = char_terms(ctx, node.fieldname, node.text)
             if total > cap:
                 capped.add(node.text)
             if not terms:
                 return node
-            return wq.Or([wq.Term(node.fieldname, t) for t in terms], boost=node.boost)
+            return CharTerms([wq.Term(node.fieldname, t) for t in terms], boost=node.boost)
         return node.apply(expand)
 
     q = expand(q)
@@ -371,6 +387,13 @@ def expand_query(q: wq.Query, ctx: SearchContext, notices: list[str] | None = No
         chars = "、".join(sorted(capped))
         notices.append(f"包含“{chars}”的词太多，只搜索了其中最常见的 {cap} 个")
     return q
+
+
+def _indexed(ctx: SearchContext, text: str) -> bool:
+    """Whether any searched field has `text` as a word (decided once for all fields, so that
+    a word is not exact in one field and expanded in another)."""
+    reader = ctx.searcher.reader()
+    return any(f in reader.schema and reader.doc_frequency(f, text) > 0 for f in SEARCH_FIELDS)
 
 
 def char_terms(ctx: SearchContext, fieldname: str, char: str) -> tuple[tuple[str, ...], int]:

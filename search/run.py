@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import itertools
 import time
 from typing import Any
 
@@ -21,6 +20,7 @@ from search.facets import (
     region_name,
 )
 from search.query import MatchTerms, ParsedQuery, expand_query, match_terms, parse_query
+from search.ranking import rank
 from search.request import BadRequest, Facets, Hit, SearchRequest, SearchResult, page_count
 from search.snippets import highlight_text, make_snippet
 from search.suggest import did_you_mean
@@ -46,7 +46,7 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     by_date = request.sort == "date" or parsed.query is None
 
     shared_filters = _shared_filters(request)
-    base, ranking = _match(ctx, text_q, shared_filters, by_date)
+    base = matching_docs(ctx, wq.And([text_q, *shared_filters]) if shared_filters else text_q)
     region_docs = _docs_for_codes(ctx, "region_codes", request.regions)
     industry_docs = _docs_for_codes(ctx, "industries", request.industries)
     region_view = base if industry_docs is None else base & industry_docs
@@ -73,17 +73,14 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
             dates = arrays.dates
             top = heapq.nlargest(limit, matching, key=lambda d: (dates[d], -d))
             page: list[tuple[int, float | None]] = [(d, None) for d in top[offset:]]
-        elif ranking is not None:
-            ranked = ((d, score) for score, d in ranking if d in matching)
-            page = list(itertools.islice(ranked, offset, limit))
+        elif (ranked_page := rank(ctx, text_q, matching, limit)) is not None:
+            page = ranked_page[offset:]
         else:
             filtered = len(matching) < len(base) or bool(shared_filters)
             results = ctx.searcher.search(
                 text_q,
                 limit=limit,
                 filter=matching if filtered else None,
-                # Block-quality skipping costs more than it saves on wide ORs (expansions).
-                optimize=sum(1 for _ in text_q.leaves()) <= 16,
             )
             page = [(h.docnum, h.score) for h in results[offset:limit]]
         terms = parsed.terms if request.highlight else MatchTerms()
@@ -145,33 +142,6 @@ def _count(request: SearchRequest, ctx: SearchContext) -> int:
         if selected is not None:
             docs = docs & selected
     return len(docs)
-
-
-def _match(
-    ctx: SearchContext, text_q: wq.Query, shared_filters: list[wq.Query], by_date: bool
-) -> tuple[set[int], list[tuple[float, int]] | None]:
-    """Docnums matching the text query and the shared filters, and, when the query has a
-    phrase and is ranked by relevance, every match's (score, docnum), best first.
-
-    Phrase matching dominates such queries, so they are matched once, scored in full, instead
-    of once for the set and again for the top hits.
-    """
-    has_phrase = any(isinstance(node, wq.Phrase) for node in _walk(text_q))
-    if not has_phrase or by_date:
-        base_q = wq.And([text_q, *shared_filters]) if shared_filters else text_q
-        return matching_docs(ctx, base_q), None
-    allowed = matching_docs(ctx, wq.And(shared_filters)) if shared_filters else None
-    if allowed is not None and not allowed:
-        return set(), []
-    results = ctx.searcher.search(text_q, limit=None, filter=allowed)
-    return set(results.docs()), list(results.top_n)
-
-
-def _walk(q: wq.Query) -> list[wq.Query]:
-    out = [q]
-    for child in q.children():
-        out.extend(_walk(child))
-    return out
 
 
 def _check_codes(request: SearchRequest, ctx: SearchContext) -> None:

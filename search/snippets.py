@@ -69,9 +69,10 @@ def make_snippet(
         return ""
     scan = text[:SCAN_CHARS]
     norm, offsets = normalize(scan)
-    sentences = [m.span() for m in _SENTENCE.finditer(norm) if m.end() > m.start()]
+    norm_spans = [m.span() for m in _SENTENCE.finditer(norm) if m.end() > m.start()]
+    sentences = norm_spans
     if offsets is not None:
-        sentences = [(offsets[s], offsets[e]) for s, e in sentences]
+        sentences = [(offsets[s], offsets[e]) for s, e in norm_spans]
     if len(text) > SCAN_CHARS and len(sentences) > 1:
         sentences.pop()  # may end mid-word at the scan limit
     needles = set(terms.words) | set(terms.chars) | {w for p in terms.phrases for w in p}
@@ -87,8 +88,9 @@ def make_snippet(
     # tokenise them best first until enough of them hold real word matches.
     candidates: list[tuple[int, int, int]] = []
     if needles:
-        for i, (s, e) in enumerate(sentences):
-            seg = norm[s:e] if offsets is None else normalize(text[s:e])[0]
+        for i in range(len(sentences)):
+            s, e = norm_spans[i]
+            seg = norm[s:e]
             present = [n for n in needles if n in seg]
             if present:
                 candidates.append((-len(present), -sum(seg.count(n) for n in present), i))

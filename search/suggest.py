@@ -299,6 +299,11 @@ def _fix_run(ctx: SearchContext, run: str, words: list[str], lex: Lexicon) -> li
     return out
 
 
+def prepare_suggestions(ctx: SearchContext) -> None:
+    """Build the suggestion lexicon (words, pinyin) and its blob now rather than on first use."""
+    _blob(ctx)
+
+
 def _blob(ctx: SearchContext) -> bytes:
     """The suggestion lexicon as one newline-separated UTF-8 blob, for regex scans."""
     return cached(

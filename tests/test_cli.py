@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,40 @@ def test_installed_entry_point_indexes_and_searches(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert proc.stderr.startswith("Error: no index") and "Traceback" not in proc.stderr
+
+
+def test_serve_with_worker_processes_answers_from_each(tmp_path: Path) -> None:
+    """`serve --workers 2` runs pre-fork processes behind one port; both answer searches."""
+    import socket
+    import urllib.request
+
+    exe = _entry_point()
+    env = {**os.environ, "ZHSEARCH_INDEX_DIR": str(tmp_path / "index")}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = [exe, "serve", "--port", str(port), "--workers", "2", "--threads", "2"]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/api/search?q=%E5%AE%81%E5%BE%B7%E6%97%B6%E4%BB%A3"
+        deadline = time.monotonic() + 120
+        body = None
+        while body is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    body = json.loads(response.read())
+            except OSError:
+                assert proc.poll() is None, log.read_text(errors="replace")
+                time.sleep(0.2)
+        assert body is not None and body["ok"] and body["total"] >= 1
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        if workers.exists():  # Linux: the master forked two workers
+            assert len(workers.read_text().split()) == 2
+        for _ in range(8):  # several connections, served by whichever worker accepts
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert json.loads(response.read())["total"] == body["total"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -337,8 +337,17 @@ def stats_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.option("--host", help="Address to listen on (default: the host setting, 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: the port setting, 8000).")
 @click.option("--threads", type=int, help="Worker threads (default: the threads setting, 8).")
+@click.option(
+    "--workers", type=int, help="Server processes, e.g. one per core (default: the setting, 1)."
+)
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int | None) -> None:
+def serve_cmd(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    threads: int | None,
+    workers: int | None,
+) -> None:
     """Serve the search page and JSON API with the production WSGI server (waitress).
 
     When no index exists yet, the bundled sample corpus is indexed first, so a fresh install
@@ -346,9 +355,9 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, threads: i
 
     \b
     Example:
-      zhsearch serve --host 0.0.0.0 --port 8080
+      zhsearch serve --host 0.0.0.0 --port 8080 --workers 2
     """
-    chosen = {"host": host, "port": port, "threads": threads}
+    chosen = {"host": host, "port": port, "threads": threads, "workers": workers}
     settings = _settings(ctx).replace(**{k: v for k, v in chosen.items() if v is not None})
     from index.store import IndexStore, open_index
 
@@ -364,17 +373,28 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, threads: i
     except IndexProblem as exc:  # serve anyway: pages say what is wrong until it is fixed
         click.echo(click.style(f"warning: {exc}", fg="yellow"), err=True)
 
-    import waitress
-
+    if settings.workers < 1 or settings.threads < 1:
+        raise click.ClickException("--workers and --threads must be at least 1")
     from web.app import create_app
 
-    app = create_app({"ZHSEARCH_SETTINGS": settings})
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     if ":" in shown:
         shown = f"[{shown}]"
     click.echo(f"zhsearch serving {settings.index_dir} at http://{shown}:{settings.port}/")
     click.echo("Press Ctrl+C to stop.")
     try:
+        if settings.workers > 1:
+            from web.prefork import serve_prefork
+
+            serve_prefork(settings)
+            return
+        import waitress
+
+        app = create_app({"ZHSEARCH_SETTINGS": settings})
+        if settings.warm_up:
+            from search.warmup import warm_in_background
+
+            warm_in_background(settings)
         waitress.serve(
             app, host=settings.host, port=settings.port, threads=settings.threads, ident="zhsearch"
         )

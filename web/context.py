@@ -10,6 +10,7 @@ from flask import current_app, g
 
 from corpus.settings import Settings
 from search.context import SearchContext, open_context
+from search.warmup import warm_in_background
 
 SETTINGS_KEY = "ZHSEARCH_SETTINGS"
 
@@ -23,8 +24,11 @@ def search_context() -> SearchContext:
     """This request's search context, opened on first use."""
     ctx = g.get("zhsearch_context")
     if ctx is None:
-        ctx = open_context(current_settings())
+        settings = current_settings()
+        ctx = open_context(settings)
         g.zhsearch_context = ctx
+        if settings.warm_up:
+            warm_in_background(settings, ctx)  # once per generation: after a reindex too
     return ctx
 
 

@@ -1,0 +1,56 @@
+"""Reading whole posting lists fast: a block at a time from the codec's arrays, kept decoded.
+
+Whoosh's matchers step one posting at a time in Python. Matching, facet counts and ranking over
+a known set of documents need whole lists, so these read each block's arrays directly (falling
+back to the generic matcher API for a codec without them) and keep recent lists decoded.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+from search.context import LRU, SearchContext, cached
+
+
+def posting_arrays(matcher: Any) -> tuple[array, array]:
+    """(docnums, weights) of a fresh posting matcher (a deletion filter is looked through)."""
+    raw = getattr(matcher, "child", matcher)
+    ids, weights = array("i"), array("f")
+    try:
+        while raw.is_active():
+            if raw._ids is None:
+                raw._read_ids()
+            if raw._weights is None:
+                raw._read_weights()
+            i = raw._i
+            ids.extend(raw._ids[i:])
+            weights.extend(raw._weights[i:])
+            raw._i = raw._blocklength
+            raw._next_block()
+        return ids, weights
+    except AttributeError:  # another codec: the generic, slower path
+        ids, weights = array("i"), array("f")
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
+
+
+def term_postings(
+    ctx: SearchContext, leaf: Any, offset: int, fieldname: str, btext: bytes
+) -> tuple[array, array]:
+    """A term's (docnums, weights) in one segment, decoded once and kept in an LRU.
+
+    Matching, facets and ranking all read the same lists, and common words (经济, 发展) have
+    tens of thousands of postings whose decoding (unpickling Whoosh's blocks) is most of a
+    query's cost; `postings_cache_mb` bounds what is kept.
+    """
+    budget = ctx.settings.postings_cache_mb * 2**20
+    lru = cached(ctx, "postings", lambda: LRU(budget, weigh=lambda v: 8 * len(v[0]) + 200))
+    key = (offset, fieldname, btext)
+    hit = lru.get(key)
+    if hit is None:
+        hit = lru.put(key, posting_arrays(leaf.postings(fieldname, btext)))
+    return hit
