@@ -216,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-seconds", type=float, default=30.0)
     parser.add_argument("--clients", default="1,4,16", help="wrk concurrency levels.")
     parser.add_argument(
+        "--procs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="zhsearch indexing processes (the procs setting; default: one per core).",
+    )
+    parser.add_argument(
         "--server-workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -252,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     steps: list[tuple[str, list[str], list[str], Path]] = []
     if not args.skip_zhsearch:
-        steps.append(("zhsearch", [py, str(BENCH / "zh.py")], [], args.work / "zh-index"))
+        zh_extra = ["--procs", str(args.procs)]
+        steps.append(("zhsearch", [py, str(BENCH / "zh.py")], zh_extra, args.work / "zh-index"))
     if not args.skip_fts5:
         fts5 = [py, str(BENCH / "baselines" / "fts5.py")]
         steps.append(("fts5", fts5, [str(taxonomy)], args.work / "fts5.sqlite"))

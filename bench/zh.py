@@ -6,6 +6,8 @@ Each subcommand runs in a fresh process (the harness starts it), prints one JSON
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -45,16 +47,19 @@ def analyze_pass(slice_path: str) -> dict[str, float]:
     return {"read_s": read_s, "analyze_s": time.perf_counter() - t, "tokens": tokens}
 
 
-def index(slice_path: str, index_dir: str) -> dict[str, Any]:
+def index(slice_path: str, index_dir: str, procs: int = 1) -> dict[str, Any]:
     """A full rebuild with `Indexer.run(rebuild=True)`, plus an analysis-only pass."""
     from index.store import IndexStore
     from index.writer import Indexer
 
-    settings = _settings(index_dir)
-    cpu = time.process_time()
+    settings = _settings(index_dir).replace(procs=procs)
+    before = os.times()
     report = Indexer(settings).run([slice_path], rebuild=True)
-    cpu = time.process_time() - cpu
+    after = os.times()
+    # CPU of this process and of the writer processes it started and joined (procs > 1).
+    cpu = sum(after[i] - before[i] for i in range(4))
     peak = common.peak_rss_mb()
+    children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     live = IndexStore(settings.index_dir).current()
     data = report.to_dict()
     data.pop("problems")
@@ -68,6 +73,7 @@ def index(slice_path: str, index_dir: str) -> dict[str, Any]:
         "file_bytes": report.bytes,
         "report": data,
         "peak_rss_mb": peak,
+        "peak_rss_writer_process_mb": round(children_peak, 1),
         "index_bytes": common.dir_bytes(live) if live else 0,
         "settings": {
             "writer_memory_mb": settings.writer_memory_mb,
@@ -129,13 +135,14 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("index")
     p.add_argument("slice")
     p.add_argument("index_dir")
+    p.add_argument("--procs", type=int, default=1)
     p = sub.add_parser("query")
     p.add_argument("index_dir")
     p.add_argument("queries")
     p.add_argument("--passes", type=int, default=3)
     args = parser.parse_args(argv)
     if args.cmd == "index":
-        common.emit(index(args.slice, args.index_dir))
+        common.emit(index(args.slice, args.index_dir, args.procs))
     else:
         common.emit(query(args.index_dir, args.queries, args.passes))
 

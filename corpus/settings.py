@@ -82,7 +82,11 @@ class Settings:
     snippet_chars: int = _setting(120, "Approximate length of one snippet passage, in characters.")
     snippet_passages: int = _setting(3, "Most passages in one hit's snippet.")
     writer_memory_mb: int = _setting(256, "Memory the index writer may buffer before flushing.")
-    procs: int = _setting(1, "Indexing processes (Whoosh writer procs).")
+    procs: int = _setting(
+        1,
+        "Indexing processes for a fresh build (--rebuild or a new index); one per core is about"
+        " 1.6x faster on 2 cores. Incremental runs use one.",
+    )
 
     @classmethod
     def load(

@@ -360,10 +360,12 @@ def _is_single_han(text: str) -> bool:
 
 
 def expand_query(q: wq.Query, ctx: SearchContext, notices: list[str] | None = None) -> wq.Query:
-    """Replace each one-character Han term by an OR of the indexed terms containing it.
+    """Replace each one-character Han term typed on its own by the indexed terms containing it.
 
-    jieba keeps 锂电 and 锂电池 whole and the index has no single characters, so a query for
-    锂 would find nothing. The indexed terms of the field that contain the character are looked
+    jieba keeps 锂电 and 锂电池 whole, so a query for 锂 alone would find only the rare
+    documents where 锂 stands as a word. A character cut from a longer typed word (大 in 大飞机,
+    a `LeftoverChar`) stays itself when the index has it. The expansion is a `CharTerms`, matched
+    as one merged posting list. The indexed terms of the field that contain the character are looked
     up in that field's lexicon, most frequent first, capped at `settings.max_expansion`; see
     `char_terms` for how the lookup is cached per index generation.
     """

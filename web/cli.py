@@ -89,9 +89,14 @@ def cli(
 @cli.command("index")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Build a fresh index and switch to it atomically.")
+@click.option(
+    "--procs", type=int, help="Processes for a fresh build, e.g. one per core (default: 1)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def index_cmd(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
+def index_cmd(
+    ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, procs: int | None, as_json: bool
+) -> None:
     """Index files and folders of articles (txt, md, html, jsonl); no PATH: the bundled sample.
 
     Incremental by default: new and changed articles are written, articles of deleted files are
@@ -101,13 +106,17 @@ def index_cmd(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, as_jso
     \b
     Examples:
       zhsearch index ~/reports news.jsonl
-      zhsearch index --rebuild ~/reports
+      zhsearch index --rebuild --procs 2 ~/reports
     """
     from tqdm import tqdm
 
     from index.writer import Indexer, default_paths, plan_files
 
     settings = _settings(ctx)
+    if procs is not None:
+        if procs < 1:
+            raise click.ClickException("--procs must be at least 1")
+        settings = settings.replace(procs=procs)
     roots = list(paths) or default_paths()
     with _user_errors():
         indexer = Indexer(settings)

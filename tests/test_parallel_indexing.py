@@ -1,0 +1,87 @@
+"""A fresh build with worker processes (`procs`) indexes the same documents as one process, and a
+killed parallel build leaves no process behind and the last good index serving."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from itertools import islice
+from pathlib import Path
+
+import pytest
+
+from corpus.settings import Settings
+from index.writer import Indexer
+from search.context import open_context
+from search.request import SearchRequest
+from search.run import run_search
+
+QUERIES = ["经济", "铁路 建设", '"改革开放"', "锂", "会议 -北京"]
+
+
+@pytest.fixture(scope="module")
+def slice_file(shared_dir, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("parallel") / "slice.jsonl"
+    with gzip.open(shared_dir / "corpora" / "xwlb.jsonl.gz", "rt", encoding="utf-8") as fh:
+        path.write_text("".join(islice(fh, 1500)), encoding="utf-8")
+    return path
+
+
+def _build(path: Path, index_dir: Path, procs: int) -> Settings:
+    settings = Settings.load(overrides={"index_dir": str(index_dir), "procs": procs}, env={})
+    report = Indexer(settings).run([path], rebuild=True)
+    assert report.added == 1500 and not report.problems
+    return settings
+
+
+def test_two_processes_index_what_one_does(slice_file, tmp_path):
+    one = _build(slice_file, tmp_path / "one", 1)
+    two = _build(slice_file, tmp_path / "two", 2)
+    with open_context(one) as a, open_context(two) as b:
+        assert len(list(b.searcher.reader().leaf_readers())) == 2  # one segment per process
+        assert a.searcher.doc_count() == b.searcher.doc_count() == 1500
+        for q in QUERIES:
+            ra = run_search(SearchRequest.from_params({"q": q, "size": "20"}, one), a)
+            rb = run_search(SearchRequest.from_params({"q": q, "size": "20"}, two), b)
+            assert ra.total == rb.total > 0, q
+            assert ra.facets == rb.facets, q
+            assert {h.id for h in ra.hits} == {h.id for h in rb.hits}, q
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and prctl")
+def test_killed_parallel_build_leaves_no_process_and_the_old_index(slice_file, tmp_path):
+    index_dir = tmp_path / "index"
+    settings = _build(slice_file, index_dir, 1)
+    with open_context(settings) as ctx:
+        before = ctx.index_path
+    script = (
+        "import sys; from corpus.settings import Settings; from index.writer import Indexer; "
+        f"s = Settings.load(overrides={{'index_dir': {str(index_dir)!r}, 'procs': 2}}, env={{}}); "
+        f"Indexer(s).run([{str(slice_file)!r}], rebuild=True)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
+    children: list[str] = []
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        task = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        children = task.read_text().split() if task.exists() else []
+    if proc.poll() is not None:
+        pytest.fail("the build ended before its writer processes were seen")
+    assert len(children) >= 2
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = [c for c in children if Path(f"/proc/{c}").exists()]
+    for c in alive:  # clean up before failing
+        os.kill(int(c), signal.SIGKILL)
+    assert not alive, "writer processes outlived the killed indexer"
+    with open_context(settings) as ctx:
+        assert ctx.index_path == before and ctx.searcher.doc_count() == 1500
