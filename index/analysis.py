@@ -76,6 +76,19 @@ class ZhTokenizer(Tokenizer):
             yield token
 
 
+    def spans(self, value: str) -> list[tuple[str, int, int, int]]:
+        """(word, position, start, end) of every indexed word of `value`, offsets into `value`.
+
+        What `__call__(value, positions=True, chars=True)` yields, without a Token object per
+        word: highlighting re-tokenises sentences of every hit.
+        """
+        norm, offsets = normalize(value)
+        tokens = get_segmenter(self.user_dict).tokens(norm)
+        if offsets is None:
+            return [(text, pos, start, end) for text, pos, start, end, _sub in tokens]
+        return [(t, p, offsets[s], offsets[e]) for t, p, s, e, _sub in tokens]
+
+
 def zh_analyzer(user_dict: str = "") -> ZhTokenizer:
     """The analyzer for every Chinese text field (title, subtitle, content)."""
     return ZhTokenizer(user_dict)

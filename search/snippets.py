@@ -129,10 +129,14 @@ def make_snippet(
 
 def _analyse(text: str, start: int, end: int, terms: MatchTerms, analyzer: Analyzer) -> _Sentence:
     """Tokenise text[start:end] as the index does and find the query's matches in it."""
-    tokens = [
-        (t.text, t.pos, start + t.startchar, start + t.endchar)
-        for t in analyzer(text[start:end], positions=True, chars=True, mode="index")
-    ]
+    spans = getattr(analyzer, "spans", None)
+    if spans is not None:  # the zh analyzer: the same words without a Token per word
+        tokens = [(w, p, start + s, start + e) for w, p, s, e in spans(text[start:end])]
+    else:
+        tokens = [
+            (t.text, t.pos, start + t.startchar, start + t.endchar)
+            for t in analyzer(text[start:end], positions=True, chars=True, mode="index")
+        ]
     unsafe = bytearray(end - start + 1)
     for _, _, s, e in tokens:
         if e - s > 1:

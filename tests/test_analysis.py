@@ -188,3 +188,19 @@ def test_traditional_and_full_width_queries_match_simplified_text(searcher) -> N
     assert ids(searcher, "鋰電池") == ids(searcher, "锂电池") == {"b", "e"}
     assert ids(searcher, '"昔阳县"') == {"e"}
     assert ids(searcher, "３０万吨") == {"a"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["锂电负极材料项目签约", "７GW鋰電池，ⅡA级；…完成318.67亿元", "", "  ", "ﬁ①②③ 负极材料"],
+)
+def test_spans_equal_the_token_stream(text):
+    """`spans()` (used by highlighting) gives exactly what the Whoosh token stream gives."""
+    from index.analysis import zh_analyzer
+
+    analyzer = zh_analyzer()
+    expected = [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in analyzer(text, positions=True, chars=True, mode="index")
+    ]
+    assert analyzer.spans(text) == expected
