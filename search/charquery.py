@@ -17,7 +17,6 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from threading import Lock
 from typing import Any
 
 from whoosh import query as wq
@@ -27,12 +26,16 @@ from whoosh.scoring import bm25
 from search.context import LRU
 from search.postings import posting_arrays
 
-# Merged lists kept per searcher generation; each is at most two arrays of the segment's size.
-_MAX_CACHED = 256
+# Merged lists kept per index generation; each is at most two arrays of a segment's size.
+CHAR_LISTS = 256
 
 
 class CharTerms(wq.Or):
-    """An OR of the indexed terms of one field that contain one character."""
+    """An OR of the indexed terms of one field that contain one character.
+
+    `cache` (an LRU kept per index generation by the caller) holds the merged lists across
+    requests: the web app opens a new searcher, hence new segment readers, for every request.
+    """
 
     def __init__(
         self,
@@ -40,15 +43,18 @@ class CharTerms(wq.Or):
         boost: float = 1.0,
         minmatch: int = 0,
         scale: float | None = None,
+        cache: LRU | None = None,
     ) -> None:
         super().__init__(list(subqueries), boost=boost, minmatch=minmatch, scale=scale)
+        self.cache = cache
 
     def matcher(self, searcher: Any, context: Any = None) -> Matcher:
         """One list matcher over the merged postings of every child term in this segment."""
         terms = [q for q in self.subqueries if isinstance(q, wq.Term)]
         if not terms or len(terms) != len(self.subqueries):
             return super().matcher(searcher, context)
-        ids, scores = merged_postings(searcher, terms[0].fieldname, [t.text for t in terms])
+        texts = [t.text for t in terms]
+        ids, scores = merged_postings(searcher, terms[0].fieldname, texts, self.cache)
         if not ids:
             return NullMatcher()
         if self.boost != 1.0:
@@ -56,23 +62,20 @@ class CharTerms(wq.Or):
         return MergedMatcher(ids, scores)
 
 
-def merged_postings(searcher: Any, fieldname: str, texts: list[str]) -> tuple[array, array]:
-    """Sorted docnums holding any of `texts` in `fieldname`, with summed scores, cached."""
+def merged_postings(
+    searcher: Any, fieldname: str, texts: list[str], cache: LRU | None = None
+) -> tuple[array, array]:
+    """Sorted docnums of this segment holding any of `texts` in `fieldname`, with summed
+    scores; kept in `cache` by segment when one is given."""
     reader = searcher.reader()
-    with _attach_lock:  # the cache lives on the segment reader, so it goes with its generation
-        cache = getattr(reader, _ATTR, None)
-        if cache is None:
-            cache = LRU(_MAX_CACHED)
-            setattr(reader, _ATTR, cache)
-    key = (fieldname, tuple(texts))
+    segment = getattr(reader, "segment", None)
+    if cache is None or segment is None:
+        return _merge(searcher, reader, fieldname, texts)
+    key = (segment().segment_id(), fieldname, tuple(texts))
     hit = cache.get(key)
     if hit is None:
         hit = cache.put(key, _merge(searcher, reader, fieldname, texts))
     return hit
-
-
-_ATTR = "_zhsearch_charterms"
-_attach_lock = Lock()
 
 
 def _merge(searcher: Any, reader: Any, fieldname: str, texts: list[str]) -> tuple[array, array]:
@@ -94,6 +97,8 @@ def _merge(searcher: Any, reader: Any, fieldname: str, texts: list[str]) -> tupl
         for docnum, weight in zip(ids, weights, strict=True):
             acc[docnum] = get(docnum, 0.0) + bm25(idf, weight, avgfl, avgfl, b, k1)
     ids = sorted(acc)
+    if reader.has_deletions():  # the raw posting lists still hold deleted documents
+        ids = [d for d in ids if not reader.is_deleted(d)]
     return array("i", ids), array("d", (acc[d] for d in ids))
 
 

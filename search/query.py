@@ -25,8 +25,8 @@ from whoosh.qparser.taggers import RegexTagger
 from corpus.segment import is_han
 from corpus.settings import Settings
 from index.schema import SEARCH_FIELDS
-from search.charquery import CharTerms
-from search.context import SearchContext, cached
+from search.charquery import CHAR_LISTS, CharTerms
+from search.context import LRU, SearchContext, cached
 from search.request import BadRequest
 
 # Field names a user may write, and what they search.
@@ -371,6 +371,7 @@ def expand_query(q: wq.Query, ctx: SearchContext, notices: list[str] | None = No
     """
     cap = ctx.settings.max_expansion
     capped: set[str] = set()
+    lists = cached(ctx, "char_lists", lambda: LRU(CHAR_LISTS))
 
     def expand(node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Term) and isinstance(node.text, str) and _is_single_han(node.text):
@@ -381,7 +382,8 @@ def expand_query(q: wq.Query, ctx: SearchContext, notices: list[str] | None = No
                 capped.add(node.text)
             if not terms:
                 return node
-            return CharTerms([wq.Term(node.fieldname, t) for t in terms], boost=node.boost)
+            children = [wq.Term(node.fieldname, t) for t in terms]
+            return CharTerms(children, boost=node.boost, cache=lists)
         return node.apply(expand)
 
     q = expand(q)

@@ -146,7 +146,7 @@ def _add_char_terms(
     texts = [t.text for t in terms]
     get = scores.get
     for subsearcher, offset in _subsearchers(ctx):
-        ids, values = merged_postings(subsearcher, fieldname, texts)
+        ids, values = merged_postings(subsearcher, fieldname, texts, q.cache)
         for local, s in zip(ids, values, strict=True):
             docnum = local + offset
             if docnum in docs:

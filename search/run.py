@@ -81,6 +81,9 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
                 text_q,
                 limit=limit,
                 filter=matching if filtered else None,
+                # Whoosh's block-quality skipping can drop a better document (seen on the full
+                # corpus); this path is only for query shapes `rank` does not model.
+                optimize=False,
             )
             page = [(h.docnum, h.score) for h in results[offset:limit]]
         terms = parsed.terms if request.highlight else MatchTerms()

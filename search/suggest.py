@@ -59,10 +59,13 @@ def _build(ctx: SearchContext) -> Lexicon:
     for fieldname in _FIELDS:
         if fieldname not in reader.schema:
             continue
-        for raw, info in reader.iter_field(fieldname):
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-            if _HAN_TERM.match(text) or _ASCII_TERM.match(text):
-                df[text] = max(df.get(text, 0), info.doc_frequency())
+        # Segment by segment: a multi-segment reader's iter_field looks every term up in every
+        # segment (30 s instead of 4 on the full corpus in two segments).
+        for leaf, _offset in reader.leaf_readers():
+            for raw, info in leaf.iter_field(fieldname):
+                text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+                if _HAN_TERM.match(text) or _ASCII_TERM.match(text):
+                    df[text] = df.get(text, 0) + info.doc_frequency()
     cap = ctx.settings.suggest_terms
     if len(df) > cap:
         df = dict(heapq.nlargest(cap, df.items(), key=lambda kv: kv[1]))
