@@ -75,7 +75,6 @@ class ZhTokenizer(Tokenizer):
                 token.endchar = start_char + end
             yield token
 
-
     def spans(self, value: str) -> list[tuple[str, int, int, int]]:
         """(word, position, start, end) of every indexed word of `value`, offsets into `value`.
 
