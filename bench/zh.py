@@ -5,7 +5,6 @@ Each subcommand runs in a fresh process (the harness starts it), prints one JSON
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import sys
@@ -130,21 +129,8 @@ def query(index_dir: str, queries_path: str, passes: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     """`zh.py index SLICE INDEX_DIR` or `zh.py query INDEX_DIR QUERIES`."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("index")
-    p.add_argument("slice")
-    p.add_argument("index_dir")
-    p.add_argument("--procs", type=int, default=1)
-    p = sub.add_parser("query")
-    p.add_argument("index_dir")
-    p.add_argument("queries")
-    p.add_argument("--passes", type=int, default=3)
-    args = parser.parse_args(argv)
-    if args.cmd == "index":
-        common.emit(index(args.slice, args.index_dir, args.procs))
-    else:
-        common.emit(query(args.index_dir, args.queries, args.passes))
+    procs = ("--procs", {"type": int, "default": 1})
+    common.stack_main(__doc__, index, query, "index_dir", [procs], argv)
 
 
 if __name__ == "__main__":

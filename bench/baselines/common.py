@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as dt
 import gzip
@@ -237,6 +238,50 @@ def dir_bytes(path: str | Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(root, name))
     return total
+
+
+def query_run(
+    stack: str, open_answerer: Callable[[], Any], queries_path: str, passes: int
+) -> dict[str, Any]:
+    """A baseline's query step: open its answerer (timed), run the cold and warm passes over
+    the query file, close it, and add the process's memory."""
+    started = time.perf_counter()
+    answerer = open_answerer()
+    opened = time.perf_counter() - started
+    result = run_passes(answerer.answer, load_queries(queries_path), passes)
+    answerer.close()
+    result.update(stack=stack, open_s=opened, rss_mb=proc_rss_mb())
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def stack_main(
+    doc: str,
+    index: Callable[..., dict[str, Any]],
+    query: Callable[[str, str, int], dict[str, Any]],
+    target: str,
+    index_args: list[tuple[str, dict[str, Any]]],
+    argv: list[str] | None = None,
+) -> None:
+    """The command line every stack gives the harness: `index SLICE TARGET [ARGS]` and
+    `query TARGET QUERIES [--passes N]`; prints the step's JSON as the last line."""
+    parser = argparse.ArgumentParser(description=doc)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("index")
+    p.add_argument("slice")
+    p.add_argument(target)
+    for name, options in index_args:
+        p.add_argument(name, **options)
+    p = sub.add_parser("query")
+    p.add_argument(target)
+    p.add_argument("queries")
+    p.add_argument("--passes", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.cmd == "index":
+        extra = [getattr(args, name.lstrip("-")) for name, _ in index_args]
+        emit(index(args.slice, getattr(args, target), *extra))
+    else:
+        emit(query(getattr(args, target), args.queries, args.passes))
 
 
 def emit(data: dict[str, Any]) -> None:

@@ -9,7 +9,6 @@ search-mode index. Runs in the project venv (stdlib sqlite3 + rjieba).
 
 from __future__ import annotations
 
-import argparse
 import re
 import sqlite3
 import sys
@@ -203,33 +202,12 @@ class Answerer:
 
 def query(db_path: str, queries_path: str, passes: int) -> dict[str, Any]:
     """Cold pass (fresh process and connection) then `passes` warm passes."""
-    started = time.perf_counter()
-    answerer = Answerer(db_path)
-    opened = time.perf_counter() - started
-    result = common.run_passes(answerer.answer, common.load_queries(queries_path), passes)
-    answerer.close()
-    result.update(stack="fts5", open_s=opened, rss_mb=common.proc_rss_mb())
-    result["peak_rss_mb"] = common.peak_rss_mb()
-    return result
+    return common.query_run("fts5", lambda: Answerer(db_path), queries_path, passes)
 
 
 def main(argv: list[str] | None = None) -> None:
     """`fts5.py index SLICE DB TAXONOMY` or `fts5.py query DB QUERIES`."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("index")
-    p.add_argument("slice")
-    p.add_argument("db")
-    p.add_argument("taxonomy")
-    p = sub.add_parser("query")
-    p.add_argument("db")
-    p.add_argument("queries")
-    p.add_argument("--passes", type=int, default=3)
-    args = parser.parse_args(argv)
-    if args.cmd == "index":
-        common.emit(index(args.slice, args.db, args.taxonomy))
-    else:
-        common.emit(query(args.db, args.queries, args.passes))
+    common.stack_main(__doc__, index, query, "db", [("taxonomy", {})], argv)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ venv. `index` builds an index from a JSONL slice; `query` answers the query file
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -138,33 +137,12 @@ class Answerer:
 
 def query(index_dir: str, queries_path: str, passes: int) -> dict[str, Any]:
     """Cold pass (fresh process and searcher) then `passes` warm passes over the query file."""
-    started = time.perf_counter()
-    answerer = Answerer(index_dir)
-    opened = time.perf_counter() - started
-    result = common.run_passes(answerer.answer, common.load_queries(queries_path), passes)
-    answerer.close()
-    result.update(stack="naive", open_s=opened, rss_mb=common.proc_rss_mb())
-    result["peak_rss_mb"] = common.peak_rss_mb()
-    return result
+    return common.query_run("naive", lambda: Answerer(index_dir), queries_path, passes)
 
 
 def main(argv: list[str] | None = None) -> None:
     """`naive.py index SLICE INDEX_DIR TAXONOMY` or `naive.py query INDEX_DIR QUERIES`."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("index")
-    p.add_argument("slice")
-    p.add_argument("index_dir")
-    p.add_argument("taxonomy")
-    p = sub.add_parser("query")
-    p.add_argument("index_dir")
-    p.add_argument("queries")
-    p.add_argument("--passes", type=int, default=3)
-    args = parser.parse_args(argv)
-    if args.cmd == "index":
-        common.emit(index(args.slice, args.index_dir, args.taxonomy))
-    else:
-        common.emit(query(args.index_dir, args.queries, args.passes))
+    common.stack_main(__doc__, index, query, "index_dir", [("taxonomy", {})], argv)
 
 
 if __name__ == "__main__":
