@@ -270,18 +270,32 @@ def _build_article(
     text = strip_chrome(text)
     if not text.strip() and not hints.get("title"):
         return None
+    tags = _tags(hints.get("categories"), hints.get("tags"))
+    return _article(text, fmt, hints, source_path, tags, fallback_title=_stem(path))
+
+
+def _article(
+    text: str,
+    fmt: str,
+    fields: dict[str, Any],
+    source_path: str,
+    tags: list[str],
+    fallback_title: str = "",
+) -> Article:
+    """An Article from cleaned text and the fields its source gave (front matter, HTML meta or
+    JSONL keys: title, date, source, author, url, region), which the text's own lines refine."""
     meta = extract_metadata(
         text,
-        title=_hint_str(hints.get("title")),
-        date=_hint_str(hints.get("date")),
-        source=_hint_str(hints.get("source")),
-        author=_hint_str(hints.get("author")),
-        url=_hint_str(hints.get("url")),
+        title=_hint_str(fields.get("title")),
+        date=_hint_str(fields.get("date")),
+        source=_hint_str(fields.get("source")),
+        author=_hint_str(fields.get("author")),
+        url=_hint_str(fields.get("url")),
         markdown=fmt == "md",
     )
     return Article(
         id="",
-        title=meta.title or _stem(path),
+        title=meta.title or fallback_title,
         content=_finish_body(meta.body, fmt),
         source_path=source_path,
         source_format=fmt,
@@ -291,8 +305,8 @@ def _build_article(
         source=meta.source,
         author=meta.author,
         url=meta.url,
-        tags=_tags(hints.get("categories"), hints.get("tags")),
-        given_region=_hint_str(hints.get("region")),
+        tags=tags,
+        given_region=_hint_str(fields.get("region")),
     )
 
 
@@ -480,26 +494,4 @@ def _record_article(record: dict[str, Any], source_path: str) -> Article | None:
         text = strip_chrome(text)
     if not text and not title:
         return None
-    meta = extract_metadata(
-        text,
-        title=title,
-        date=_hint_str(record.get("date")),
-        source=_hint_str(record.get("source")),
-        author=_hint_str(record.get("author")),
-        url=_hint_str(record.get("url")),
-    )
-    return Article(
-        id="",
-        title=meta.title,
-        content=_finish_body(meta.body, "jsonl"),
-        source_path=source_path,
-        source_format="jsonl",
-        subtitle=meta.subtitle,
-        date=meta.date,
-        date_precision=meta.date_precision,
-        source=meta.source,
-        author=meta.author,
-        url=meta.url,
-        tags=_tags(record.get("tags")),
-        given_region=_hint_str(record.get("region")),
-    )
+    return _article(text, "jsonl", record, source_path, _tags(record.get("tags")))
