@@ -16,7 +16,7 @@ from whoosh import query as wq
 
 from search.context import LRU, SearchContext, cached
 from search.facets import doc_arrays
-from search.postings import term_postings
+from search.postings import term_segments
 
 PHRASE_CACHE = 256  # phrase match sets kept per index generation
 
@@ -72,17 +72,8 @@ def _intersection(ctx: SearchContext, queries: list[wq.Query]) -> set[int]:
 
 
 def _term_docs(ctx: SearchContext, fieldname: str, text: Any) -> set[int]:
-    reader = ctx.searcher.reader()
-    schema = reader.schema
-    if fieldname not in schema:
-        return set()
-    if isinstance(text, str):
-        text = schema[fieldname].to_bytes(text)
     out: set[int] = set()
-    for leaf, offset in reader.leaf_readers():
-        if (fieldname, text) not in leaf:
-            continue
-        ids, _weights = term_postings(ctx, leaf, offset, fieldname, text)
+    for _leaf, offset, ids, _weights in term_segments(ctx, fieldname, text):
         out.update(ids if not offset else (offset + i for i in ids))
     return out
 

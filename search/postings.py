@@ -54,3 +54,21 @@ def term_postings(
     if hit is None:
         hit = lru.put(key, posting_arrays(leaf.postings(fieldname, btext)))
     return hit
+
+
+def term_segments(
+    ctx: SearchContext, fieldname: str, text: str | bytes
+) -> list[tuple[Any, int, array, array]]:
+    """(segment reader, docnum offset, docnums, weights) of each segment holding the term;
+    empty when the term or the field is not in the index."""
+    reader = ctx.searcher.reader()
+    schema = reader.schema
+    if fieldname not in schema:
+        return []
+    btext = schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+    out = []
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, btext) in leaf:
+            ids, weights = term_postings(ctx, leaf, offset, fieldname, btext)
+            out.append((leaf, offset, ids, weights))
+    return out

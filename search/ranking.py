@@ -27,7 +27,7 @@ from index.schema import SEARCH_FIELDS
 from search.charquery import CharTerms, merged_postings
 from search.context import SearchContext, cached
 from search.docsets import matching_docs, phrase_docs
-from search.postings import term_postings
+from search.postings import term_segments
 
 
 def rank(
@@ -97,24 +97,19 @@ def _add_term(
     scores: dict[int, float],
     boost: float,
 ) -> None:
-    searcher = ctx.searcher
-    reader = searcher.reader()
-    if fieldname not in reader.schema:
+    segments = term_segments(ctx, fieldname, text)
+    if not segments:
         return
-    field = reader.schema[fieldname]
-    btext = field.to_bytes(text)
+    searcher = ctx.searcher
     weighting = searcher.weighting
     b = weighting._field_B.get(fieldname, weighting.B)
     k1 = weighting.K1
     idf = searcher.idf(fieldname, text)
     avgfl = searcher.avg_field_length(fieldname) or 1
-    scorable = field.scorable
+    scorable = searcher.schema[fieldname].scorable
     get = scores.get
-    for leaf, offset in reader.leaf_readers():
-        if (fieldname, btext) not in leaf:
-            continue
+    for leaf, offset, ids, weights in segments:
         lengths = _lengths(ctx, leaf, offset, fieldname) if scorable else None
-        ids, weights = term_postings(ctx, leaf, offset, fieldname, btext)
         for local, weight in _in_set(ids, weights, docs, offset):
             s = bm25(idf, weight, lengths[local], avgfl, b, k1) if lengths else weight
             docnum = local + offset
