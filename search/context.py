@@ -108,10 +108,13 @@ def cached(ctx: SearchContext, name: Hashable, build: Callable[[], T]) -> T:
         with _cache_lock:
             if name in entries:
                 return entries[name]
-        value = build()
-        with _cache_lock:
-            entries[name] = value
-            _building.pop((key, name), None)
+        try:
+            value = build()
+            with _cache_lock:
+                entries[name] = value
+        finally:  # a failed build leaves no lock behind; the next request tries again
+            with _cache_lock:
+                _building.pop((key, name), None)
         return value
 
 
