@@ -79,6 +79,11 @@ class Settings:
         "Memory for decoded posting lists of recently searched words, per index generation"
         " (shared by matching, facets and ranking; 0 turns it off).",
     )
+    document_cache_mb: int = _setting(
+        64,
+        "Memory for recently shown documents (stored fields and the words snippets need), per"
+        " process and index generation (0 turns it off).",
+    )
     snippet_chars: int = _setting(120, "Approximate length of one snippet passage, in characters.")
     snippet_passages: int = _setting(3, "Most passages in one hit's snippet.")
     writer_memory_mb: int = _setting(256, "Memory the index writer may buffer before flushing.")

@@ -75,13 +75,14 @@ class ZhTokenizer(Tokenizer):
                 token.endchar = start_char + end
             yield token
 
-    def spans(self, value: str) -> list[tuple[str, int, int, int]]:
+    def spans(self, value: str, normalized: bool = False) -> list[tuple[str, int, int, int]]:
         """(word, position, start, end) of every indexed word of `value`, offsets into `value`.
 
         What `__call__(value, positions=True, chars=True)` yields, without a Token object per
-        word: highlighting re-tokenises sentences of every hit.
+        word: highlighting re-tokenises sentences of every hit. `normalized`: `value` is already
+        the output of `normalize` (a snippet normalises a document once, not per sentence).
         """
-        norm, offsets = normalize(value)
+        norm, offsets = (value, None) if normalized else normalize(value)
         tokens = get_segmenter(self.user_dict).tokens(norm)
         if offsets is None:
             return [(text, pos, start, end) for text, pos, start, end, _sub in tokens]

@@ -9,6 +9,7 @@ from typing import Any
 from whoosh import query as wq
 
 from search.context import SearchContext
+from search.doccache import ShownDocument, shown_document
 from search.docsets import matching_docs
 from search.explain import explain_hit
 from search.facets import (
@@ -88,7 +89,7 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
             page = [(h.docnum, h.score) for h in results[offset:limit]]
         terms = parsed.terms if request.highlight else MatchTerms()
         wider = synonym_terms if request.highlight else MatchTerms()
-        hits = [_hit(ctx.searcher.stored_fields(d), score, terms, ctx, wider) for d, score in page]
+        hits = [_hit(shown_document(ctx, d), score, terms, ctx, wider) for d, score in page]
         if request.explain:
             for hit, (docnum, score) in zip(hits, page, strict=True):
                 hit.explain = explain_hit(ctx, text_q, docnum, score, request.sort)
@@ -175,29 +176,30 @@ def _docs_for_codes(ctx: SearchContext, fieldname: str, codes: list[str]) -> set
 
 
 def _hit(
-    stored: dict[str, Any],
+    doc: ShownDocument,
     score: float | None,
     terms: MatchTerms,
     ctx: SearchContext,
     wider: MatchTerms | None = None,
 ) -> Hit:
-    hit = _make_hit(stored, score, terms, ctx)
+    hit = _make_hit(doc, score, terms, ctx)
     if wider and "<mark>" not in hit.snippet + hit.title_html:
-        hit = _make_hit(stored, score, wider, ctx)
+        hit = _make_hit(doc, score, wider, ctx)
     return hit
 
 
 def _make_hit(
-    stored: dict[str, Any], score: float | None, terms: MatchTerms, ctx: SearchContext
+    doc: ShownDocument, score: float | None, terms: MatchTerms, ctx: SearchContext
 ) -> Hit:
     analyzer = ctx.searcher.schema["content"].analyzer
     settings = ctx.settings
+    stored = doc.stored
     title = stored.get("title", "")
     codes = str(stored.get("industries", "")).split()
     return Hit(
         id=stored.get("id", ""),
         title=title,
-        title_html=highlight_text(title, terms, analyzer),
+        title_html=highlight_text(doc.title, terms, analyzer),
         date=stored.get("date_text") or None,
         source=stored.get("source", ""),
         url=stored.get("url", ""),
@@ -209,7 +211,7 @@ def _make_hit(
         },
         industries=[{"code": c, "label": industry_label(ctx.taxonomy, c)} for c in codes],
         snippet=make_snippet(
-            stored.get("content", ""),
+            doc.content,
             terms,
             analyzer,
             settings.snippet_chars,

@@ -7,6 +7,9 @@ matches (锂电池 / 锂电 / 电池) are merged into one mark. Passages are cut
 number runs across the cut, preferably at sentence or clause punctuation. Only sentences that
 contain a query term are tokenised, and only the first `SCAN_CHARS` characters are considered,
 so the cost stays small however long the document is.
+
+The query-independent part (normalised text, sentences, each sentence's words) is an
+`AnalysedText`, which the search layer caches per document so repeated hits are not re-tokenised.
 """
 
 from __future__ import annotations
@@ -34,30 +37,105 @@ Analyzer = Callable[..., Iterable]
 
 
 @dataclass
+class _Words:
+    """The indexed words of one stretch of text and where cuts are safe (query-independent)."""
+
+    start: int
+    end: int
+    tokens: list[tuple[str, int, int, int]]  # (word, position, start, end), original offsets
+    unsafe: bytearray  # unsafe[i] == 1: a cut before text[start + i] would split a word
+
+
+@dataclass
 class _Sentence:
     """One analysed sentence: its match spans with their term keys, and where cuts are safe."""
 
     start: int
     end: int
     matches: list[tuple[int, int, object]]
-    unsafe: bytearray  # unsafe[i] == 1: a cut before text[start + i] would split a word
+    unsafe: bytearray
 
     def safe(self, pos: int) -> bool:
         return not self.unsafe[pos - self.start]
 
 
-def highlight_text(text: str, terms: MatchTerms, analyzer: Analyzer) -> str:
+class AnalysedText:
+    """A text normalised once and cut into sentences, each tokenised the first time a snippet
+    needs it; nothing here depends on the query, so one analysis serves every search."""
+
+    def __init__(self, text: str, analyzer: Analyzer, limit: int | None = SCAN_CHARS) -> None:
+        self.text = text
+        self.analyzer = analyzer
+        scan = text if limit is None else text[:limit]
+        self.norm, self.offsets = normalize(scan)
+        self.norm_spans = [m.span() for m in _SENTENCE.finditer(self.norm) if m.end() > m.start()]
+        offsets = self.offsets
+        self.sentences = (
+            list(self.norm_spans)
+            if offsets is None
+            else [(offsets[s], offsets[e]) for s, e in self.norm_spans]
+        )
+        if len(scan) < len(text) and len(self.sentences) > 1:
+            self.sentences.pop()  # may end mid-word at the scan limit
+            self.norm_spans.pop()
+        self._words: dict[int, _Words] = {}
+        self._whole: _Words | None = None
+
+    def words(self, i: int) -> _Words:
+        """Sentence i's words (tokenised on first use; concurrent first uses agree)."""
+        found = self._words.get(i)
+        if found is None:
+            found = self._words[i] = self._tokenise(*self.norm_spans[i], *self.sentences[i])
+        return found
+
+    def whole(self) -> _Words:
+        """The words of the whole (scanned) text, for titles."""
+        if self._whole is None:
+            end = len(self.text) if self.offsets is None else self.offsets[-1]
+            self._whole = self._tokenise(0, len(self.norm), 0, end)
+        return self._whole
+
+    def _tokenise(self, ns: int, ne: int, start: int, end: int) -> _Words:
+        """Tokenise norm[ns:ne] (text[start:end]) as the index does; offsets into `text`."""
+        piece = self.norm[ns:ne]
+        spans = getattr(self.analyzer, "spans", None)
+        if spans is not None:  # the zh analyzer: the same words without a Token per word
+            raw = spans(piece, normalized=True)
+        else:
+            raw = [
+                (t.text, t.pos, t.startchar, t.endchar)
+                for t in self.analyzer(piece, positions=True, chars=True, mode="index")
+            ]
+        offsets = self.offsets
+        if offsets is None:
+            tokens = [(w, p, ns + s, ns + e) for w, p, s, e in raw]
+        else:
+            tokens = [(w, p, offsets[ns + s], offsets[ns + e]) for w, p, s, e in raw]
+        unsafe = bytearray(end - start + 1)
+        for _, _, s, e in tokens:
+            if e - s > 1:
+                unsafe[s - start + 1 : e - start] = b"\x01" * (e - s - 1)
+        for m in _NUMBER.finditer(self.text, start, end):
+            s, e = m.span()
+            if e - s > 1:
+                unsafe[s - start + 1 : e - start] = b"\x01" * (e - s - 1)
+        return _Words(start, end, tokens, unsafe)
+
+
+def highlight_text(text: str | AnalysedText, terms: MatchTerms, analyzer: Analyzer) -> str:
     """The whole of a short text (a title) escaped, with every match marked."""
-    if not text:
+    raw = text.text if isinstance(text, AnalysedText) else text
+    if not raw:
         return ""
     if not terms:
-        return html.escape(text)
-    sentence = _analyse(text, 0, len(text), terms, analyzer)
-    return _render(text, 0, len(text), [(s, e) for s, e, _ in sentence.matches])
+        return html.escape(raw)
+    analysed = text if isinstance(text, AnalysedText) else AnalysedText(raw, analyzer, None)
+    sentence = _match(analysed.whole(), terms)
+    return _render(raw, 0, len(raw), [(s, e) for s, e, _ in sentence.matches])
 
 
 def make_snippet(
-    text: str,
+    text: str | AnalysedText,
     terms: MatchTerms,
     analyzer: Analyzer,
     chars: int = 120,
@@ -65,24 +143,23 @@ def make_snippet(
 ) -> str:
     """Up to `passages` passages of about `chars` characters around the best matches, as HTML;
     the start of the text when nothing matches."""
+    if isinstance(text, AnalysedText):
+        analysed = text
+    elif text:
+        analysed = AnalysedText(text, analyzer)
+    else:
+        return ""
+    text = analysed.text
     if not text:
         return ""
-    scan = text[:SCAN_CHARS]
-    norm, offsets = normalize(scan)
-    norm_spans = [m.span() for m in _SENTENCE.finditer(norm) if m.end() > m.start()]
-    sentences = norm_spans
-    if offsets is not None:
-        sentences = [(offsets[s], offsets[e]) for s, e in norm_spans]
-    if len(text) > SCAN_CHARS and len(sentences) > 1:
-        sentences.pop()  # may end mid-word at the scan limit
+    norm, norm_spans, sentences = analysed.norm, analysed.norm_spans, analysed.sentences
     needles = set(terms.words) | set(terms.chars) | {w for p in terms.phrases for w in p}
-    analysed: dict[int, _Sentence] = {}
+    matched: dict[int, _Sentence] = {}
 
     def sentence(i: int) -> _Sentence:
-        if i not in analysed:
-            s, e = sentences[i]
-            analysed[i] = _analyse(text, s, e, terms, analyzer)
-        return analysed[i]
+        if i not in matched:
+            matched[i] = _match(analysed.words(i), terms)
+        return matched[i]
 
     # Rank sentences by the query words they contain as plain substrings (cheap), then
     # tokenise them best first until enough of them hold real word matches.
@@ -115,11 +192,9 @@ def make_snippet(
         if start > previous_end and text[previous_end:start].strip():
             out.append("…")
         for i in with_terms:  # sentences a passage took in whole still need their marks
-            if i not in analysed and sentences[i][0] < end and sentences[i][1] > start:
+            if i not in matched and sentences[i][0] < end and sentences[i][1] > start:
                 sentence(i)
-        spans = [
-            (s, e) for i in analysed for s, e, _ in analysed[i].matches if s < end and e > start
-        ]
+        spans = [(s, e) for i in matched for s, e, _ in matched[i].matches if s < end and e > start]
         out.append(_render(text, start, end, spans))
         previous_end = end
     if text[previous_end:].strip():
@@ -127,26 +202,11 @@ def make_snippet(
     return "".join(out)
 
 
-def _analyse(text: str, start: int, end: int, terms: MatchTerms, analyzer: Analyzer) -> _Sentence:
-    """Tokenise text[start:end] as the index does and find the query's matches in it."""
-    spans = getattr(analyzer, "spans", None)
-    if spans is not None:  # the zh analyzer: the same words without a Token per word
-        tokens = [(w, p, start + s, start + e) for w, p, s, e in spans(text[start:end])]
-    else:
-        tokens = [
-            (t.text, t.pos, start + t.startchar, start + t.endchar)
-            for t in analyzer(text[start:end], positions=True, chars=True, mode="index")
-        ]
-    unsafe = bytearray(end - start + 1)
-    for _, _, s, e in tokens:
-        if e - s > 1:
-            unsafe[s - start + 1 : e - start] = b"\x01" * (e - s - 1)
-    for m in _NUMBER.finditer(text, start, end):
-        if m.end() - m.start() > 1:
-            unsafe[m.start() - start + 1 : m.end() - start] = b"\x01" * (m.end() - m.start() - 1)
+def _match(words: _Words, terms: MatchTerms) -> _Sentence:
+    """The query's matches among a stretch's words."""
     matches: list[tuple[int, int, object]] = []
     by_pos: dict[int, list[tuple[str, int, int]]] = {}
-    for word, pos, s, e in tokens:
+    for word, pos, s, e in words.tokens:
         if word in terms.words:
             matches.append((s, e, word))
         for ch in terms.chars:
@@ -166,7 +226,7 @@ def _analyse(text: str, start: int, end: int, terms: MatchTerms, analyzer: Analy
                 if last is not None:
                     matches.append((s, last, phrase))
     matches.sort(key=lambda m: (m[0], m[1]))
-    return _Sentence(start, end, matches, unsafe)
+    return _Sentence(words.start, words.end, matches, words.unsafe)
 
 
 def _phrase_end(

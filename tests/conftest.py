@@ -61,6 +61,39 @@ def sample_settings(tmp_path_factory, sample_dir):
     return settings
 
 
+@pytest.fixture(scope="session")
+def xwlb_two_segments(shared_dir, tmp_path_factory):
+    """1,200 news items indexed in two runs (a second segment, with updated documents): the
+    fast query paths and caches are checked against Whoosh on it."""
+    import gzip
+    import json
+    from itertools import islice
+
+    from corpus.settings import Settings
+    from index.writer import Indexer
+    from search.context import open_context
+
+    work = tmp_path_factory.mktemp("ranking")
+    with gzip.open(shared_dir / "corpora" / "xwlb.jsonl.gz", "rt", encoding="utf-8") as fh:
+        lines = list(islice(fh, 1200))
+    first = work / "a.jsonl"
+    first.write_text("".join(lines[:900]), encoding="utf-8")
+    settings = Settings.load(overrides={"index_dir": str(work / "index")}, env={})
+    Indexer(settings).run([first])
+    changed = [json.loads(line) for line in lines[:50]]
+    for record in changed:
+        record["content"] = record.get("content", "") + " 经济发展 铁路建设"
+    rewritten = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in changed)
+    first.write_text(rewritten + "".join(lines[50:900]), encoding="utf-8")
+    second = work / "b.jsonl"
+    second.write_text("".join(lines[900:]), encoding="utf-8")
+    Indexer(settings).run([first, second])
+    with open_context(settings) as ctx:
+        reader = ctx.searcher.reader()
+        assert len(list(reader.leaf_readers())) >= 2 and reader.has_deletions()
+    return settings
+
+
 @contextlib.contextmanager
 def live_server(settings) -> Iterator[str]:
     """The real app on a free loopback port, served from a background thread, for browsers."""

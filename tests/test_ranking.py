@@ -7,10 +7,8 @@ both on a real two-segment index (with deletions) and compare.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import unicodedata
-from itertools import islice
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +16,6 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 
 from corpus.segment import _nfkc
-from corpus.settings import Settings
 from search.charquery import CharTerms
 from search.context import LRU, open_context
 from search.docsets import matching_docs
@@ -41,32 +38,6 @@ QUERIES = [
     "大飞机",  # a leftover single character
     "中国 -的",
 ]
-
-
-@pytest.fixture(scope="module")
-def xwlb_two_segments(shared_dir, tmp_path_factory):
-    """1,200 news items indexed in two runs (a second segment, with updated documents)."""
-    from index.writer import Indexer
-
-    work = tmp_path_factory.mktemp("ranking")
-    with gzip.open(shared_dir / "corpora" / "xwlb.jsonl.gz", "rt", encoding="utf-8") as fh:
-        lines = list(islice(fh, 1200))
-    first = work / "a.jsonl"
-    first.write_text("".join(lines[:900]), encoding="utf-8")
-    settings = Settings.load(overrides={"index_dir": str(work / "index")}, env={})
-    Indexer(settings).run([first])
-    changed = [json.loads(line) for line in lines[:50]]
-    for record in changed:
-        record["content"] = record.get("content", "") + " 经济发展 铁路建设"
-    rewritten = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in changed)
-    first.write_text(rewritten + "".join(lines[50:900]), encoding="utf-8")
-    second = work / "b.jsonl"
-    second.write_text("".join(lines[900:]), encoding="utf-8")
-    Indexer(settings).run([first, second])
-    with open_context(settings) as ctx:
-        reader = ctx.searcher.reader()
-        assert len(list(reader.leaf_readers())) >= 2 and reader.has_deletions()
-    return settings
 
 
 @pytest.mark.parametrize("q", QUERIES)

@@ -1,0 +1,72 @@
+"""The document cache: hits built from cached documents equal freshly built ones, a reindex never
+shows a cached old text, and the cache stays within its memory bound."""
+
+from __future__ import annotations
+
+import shutil
+
+from corpus.settings import Settings
+from index.writer import Indexer
+from search.context import cached, open_context
+from search.doccache import shown_document
+from search.request import SearchRequest
+from search.run import run_search
+
+# Queries whose hits overlap, so later ones are built from documents earlier ones cached.
+QUERIES = ["经济", "经济 发展", '"经济 发展"', "铁路 建设", "锂", "大飞机", "改革 -农业", "中国"]
+
+
+def _hits(settings: Settings, q: str) -> list[dict]:
+    with open_context(settings) as ctx:
+        request = SearchRequest.from_params({"q": q, "size": "20"}, settings)
+        return [hit.to_dict() for hit in run_search(request, ctx).hits]
+
+
+def test_cached_documents_give_the_same_hits_as_fresh_ones(xwlb_two_segments):
+    fresh = xwlb_two_segments.replace(document_cache_mb=0)
+    cold = {q: _hits(xwlb_two_segments, q) for q in QUERIES}
+    warm = {q: _hits(xwlb_two_segments, q) for q in reversed(QUERIES)}
+    for q in QUERIES:
+        expected = _hits(fresh, q)
+        assert expected, q
+        assert any("<mark>" in h["snippet"] for h in expected), q
+        assert cold[q] == expected, q
+        assert warm[q] == expected, q
+
+
+def test_a_shown_document_is_read_and_analysed_once(xwlb_two_segments):
+    with open_context(xwlb_two_segments) as ctx:
+        first = shown_document(ctx, 7)
+        calls = []
+        original = ctx.searcher.stored_fields
+        ctx.searcher.stored_fields = lambda d: calls.append(d) or original(d)
+        assert shown_document(ctx, 7) is first and calls == []
+        assert shown_document(ctx, 8) is not first and calls == [8]
+    with open_context(xwlb_two_segments.replace(document_cache_mb=0)) as ctx:
+        assert shown_document(ctx, 7) is not shown_document(ctx, 7)
+
+
+def test_cache_stays_within_its_memory_bound(xwlb_two_segments):
+    small = xwlb_two_segments.replace(document_cache_mb=1)
+    for q in QUERIES:
+        _hits(small, q)
+    with open_context(small) as ctx:
+        lru = cached(ctx, ("shown_documents", 1_000_000), lambda: None)
+        assert 0 < lru.weight <= 1_000_000
+        assert len(lru._items) < 8 * 20  # not everything shown was kept
+
+
+def test_a_reindex_shows_the_new_text_not_the_cached_one(tmp_path, sample_dir):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(sample_dir, corpus)
+    settings = Settings.load(overrides={"index_dir": str(tmp_path / "index")}, env={})
+    Indexer(settings).run([corpus])
+    before = _hits(settings, "宁德时代")
+    assert before and "换电站" not in before[0]["snippet"]
+    path = next(p for p in corpus.iterdir() if "宁德时代" in p.read_text(encoding="utf-8"))
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("宁德时代", "宁德时代换电站", 1), encoding="utf-8"
+    )
+    Indexer(settings).run([corpus])
+    after = _hits(settings, "宁德时代")
+    assert any("换电站" in h["snippet"] for h in after)
