@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 from whoosh import query as wq
 
 from corpus.segment import is_han, normalize
@@ -54,6 +53,8 @@ def lexicon(ctx: SearchContext) -> Lexicon:
 
 
 def _build(ctx: SearchContext) -> Lexicon:
+    from pypinyin import Style, lazy_pinyin  # 0.2 s to import: only the lexicon needs it
+
     reader = ctx.searcher.reader()
     df: dict[str, int] = {}
     for fieldname in _FIELDS:

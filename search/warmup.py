@@ -4,7 +4,8 @@ Facet arrays, field lengths, the date order, the lexicons behind single-characte
 the suggestion lexicon (pinyin included) are built on first use and kept per generation. Built
 lazily, they land on whoever searches first after a start or a reindex: seconds for the
 suggestion lexicon on the full corpus. `warm_up` builds them all; `warm_in_background` does it
-once per generation in a daemon thread, so serving starts at once and is warm soon after.
+once per generation in a daemon thread, so serving starts at once and is warm soon after;
+`warm_now` builds the quick ones every search needs (a pre-fork master, before forking).
 """
 
 from __future__ import annotations
@@ -29,18 +30,22 @@ _started: set[tuple[str, int | None]] = set()  # generations a warm-up was start
 _started_lock = threading.Lock()
 
 
-def warm_up(ctx: SearchContext) -> dict[str, float]:
-    """Build every per-generation cache for what `ctx` reads; seconds per step."""
+def warm_up(ctx: SearchContext, quick: bool = False) -> dict[str, float]:
+    """Build every per-generation cache for what `ctx` reads, or with `quick` only those every
+    search needs; seconds per step."""
     steps: list[tuple[str, Callable[[], object]]] = [
         ("facet_arrays", lambda: doc_arrays(ctx)),
         (
             "date_order",
             lambda: matching_docs(ctx, wq.DateRange("date", dt.datetime(1, 1, 1), None)),
         ),
-        ("field_lengths", lambda: prepare_lengths(ctx)),
-        ("char_lexicons", lambda: [char_terms(ctx, f, "的") for f in SEARCH_FIELDS]),
-        ("suggestions", lambda: prepare_suggestions(ctx)),
     ]
+    if not quick:  # field lengths too: a segment without a field's length column reads slowly
+        steps += [
+            ("field_lengths", lambda: prepare_lengths(ctx)),
+            ("char_lexicons", lambda: [char_terms(ctx, f, "的") for f in SEARCH_FIELDS]),
+            ("suggestions", lambda: prepare_suggestions(ctx)),
+        ]
     timings: dict[str, float] = {}
     for name, step in steps:
         started = time.perf_counter()
@@ -49,21 +54,37 @@ def warm_up(ctx: SearchContext) -> dict[str, float]:
     return timings
 
 
-def warm_in_background(settings: Settings, ctx: SearchContext | None = None) -> bool:
+def warm_now(settings: Settings) -> dict[str, float]:
+    """The quick `warm_up` of the live generation, in this thread; {} when the index cannot be
+    opened (serving goes on and says why)."""
+    try:
+        with open_context(settings) as ctx:
+            return warm_up(ctx, quick=True)
+    except Exception:
+        return {}
+
+
+def warm_in_background(
+    settings: Settings, ctx: SearchContext | None = None, delay: float = 0.0
+) -> bool:
     """Start a warm-up of the live generation in a daemon thread unless one was started for it;
-    True when this call started one. The thread opens (and closes) its own context."""
+    True when this call started one. The thread waits `delay` seconds, then opens (and closes)
+    its own context."""
     if ctx is not None:
         key = ctx.cache_key
         with _started_lock:
             if key in _started:
                 return False
             _started.add(key)
-    thread = threading.Thread(target=_run, args=(settings,), name="zhsearch-warm-up", daemon=True)
+    thread = threading.Thread(
+        target=_run, args=(settings, delay), name="zhsearch-warm-up", daemon=True
+    )
     thread.start()
     return True
 
 
-def _run(settings: Settings) -> None:
+def _run(settings: Settings, delay: float) -> None:
+    time.sleep(delay)
     try:
         with open_context(settings) as ctx:
             with _started_lock:

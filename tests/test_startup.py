@@ -1,0 +1,35 @@
+"""Starting a server: what the app imports, and the quick warm-up a pre-fork master runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import search.facets
+from corpus.settings import Settings
+from search.context import open_context
+from search.warmup import warm_now
+
+
+def test_the_app_leaves_pypinyin_to_the_suggestion_lexicon() -> None:
+    code = "import sys, web.app; print('pypinyin' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_quick_warm_up_builds_what_every_search_needs(sample_settings, monkeypatch) -> None:
+    assert set(warm_now(sample_settings)) == {"facet_arrays", "date_order"}
+
+    def rebuilt(_ctx):
+        raise AssertionError("facet arrays built again after the warm-up")
+
+    monkeypatch.setattr(search.facets, "_build_arrays", rebuilt)
+    with open_context(sample_settings) as ctx:
+        assert len(search.facets.doc_arrays(ctx).dates) == ctx.searcher.reader().doc_count_all()
+
+
+def test_quick_warm_up_without_an_index_does_nothing(tmp_path) -> None:
+    settings = Settings.load(overrides={"index_dir": str(tmp_path / "none")}, env={})
+    assert warm_now(settings) == {}
