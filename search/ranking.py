@@ -176,15 +176,23 @@ def field_lengths(leaf: Any, fieldname: str) -> list[int]:
     ~50x faster than a `doc_field_length` call per document.
     """
     n = leaf.doc_count_all()
-    try:
-        column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        raw = column._dbfile.get(column._basepos, column._count) if column._fixedlen == 1 else None
-    except AttributeError:  # another codec, or no lengths for this field
-        raw = None
-    if raw is None:
-        length = leaf.doc_field_length
-        return [length(d, fieldname, 1) or 1 for d in range(n)]
+    cached_reader = getattr(getattr(leaf, "_perdoc", None), "_cached_reader", None)
+    if cached_reader is None:  # another codec
+        return _lengths_per_document(leaf, fieldname)
+    column = cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        # No document of the segment has the field. Whoosh's scorer then gets its default, 1,
+        # after a file-existence check per document.
+        return [1] * n
+    if getattr(column, "_fixedlen", None) != 1:
+        return _lengths_per_document(leaf, fieldname)
+    raw = column._dbfile.get(column._basepos, column._count)
     table = [byte_to_length(b) or 1 for b in range(256)]
     out = [table[b] for b in raw[:n]]
     out.extend([1] * (n - len(out)))
     return out
+
+
+def _lengths_per_document(leaf: Any, fieldname: str) -> list[int]:
+    length = leaf.doc_field_length
+    return [length(d, fieldname, 1) or 1 for d in range(leaf.doc_count_all())]
