@@ -41,6 +41,10 @@ _PROJECT_CUES = wordset(
 _ORG_SUFFIXES = wordset("公司 有限公司 股份有限公司 有限责任公司 分公司 集团 集团公司 控股 股份")
 
 
+# libyaml's safe loader parses the file ~10x faster than the pure-Python one, with the same result.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @dataclass
 class Taxonomy:
     """A two-level industry taxonomy: classes (T01) with sub-classes (T01.1) and keywords."""
@@ -91,7 +95,7 @@ def load_taxonomy(path: str = "") -> Taxonomy:
 @lru_cache(maxsize=8)
 def _load(path: str, _mtime: int) -> Taxonomy:
     data = Path(path).read_bytes()
-    doc = yaml.safe_load(data.decode("utf-8-sig"))
+    doc = yaml.load(data.decode("utf-8-sig"), Loader=_SAFE_LOADER)
     if not isinstance(doc, dict) or not isinstance(doc.get("classes"), dict):
         raise ValueError(f"{path}: expected a mapping with a 'classes' mapping")
     tax = Taxonomy(

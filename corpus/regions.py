@@ -130,9 +130,10 @@ class Gazetteer:
                 self._parent[code] = parent
                 self._children.setdefault(parent, []).append(code)
         self._ancestors: dict[str, tuple[str, ...]] = {c: self._chain(c) for c in self._names}
-        self._short = {c: (short_forms(n) or [n])[-1] for c, n in self._names.items()}
+        shorts = {c: short_forms(n) for c, n in self._names.items()}
+        self._short = {c: (shorts[c] or [n])[-1] for c, n in self._names.items()}
         self._generated: set[str] = set()
-        self.index = self._build_index()
+        self.index = self._build_index(shorts)
         self.heads = frozenset(w[:2] for w in self.index)  # first two characters of every name
         self._max_name = max(len(w) for w in self.index)
         self._compound_cache: dict[str, tuple[tuple[Candidate, ...], ...] | None] = {}
@@ -251,8 +252,10 @@ class Gazetteer:
         """Every name worth adding to the segmenter's dictionary (sorted)."""
         return sorted(w for w in self.index if w not in self._generated)
 
-    def _build_index(self) -> dict[str, tuple[Candidate, ...]]:
+    def _build_index(self, shorts: dict[str, list[str]]) -> dict[str, tuple[Candidate, ...]]:
+        """Every name → its candidates; `shorts`: each code's short forms, worked out once."""
         full_count = Counter(self._names.values())
+        levels = {code: self.level(code) for code in self._names}
         ordinary_words = _ordinary_words()
         raw: dict[str, dict[str, tuple[bool, bool]]] = {}
 
@@ -263,16 +266,16 @@ class Gazetteer:
             raw.setdefault(word, {})[code] = (strong and not ordinary, ordinary)
 
         for code, full in self._names.items():
-            level = self.level(code)
+            level = levels[code]
             add(full, code, level < 3 or full_count[full] == 1)
-            for short in short_forms(full):
+            for short in shorts[code]:
                 add(short, code, level < 3)
         # Generated old names: 吴江市/吴江县 → 吴江区, only where no current unit has that name.
         # They match only when the segmenter already knows them as words (jieba has 吴江市), so
         # they stay out of places.dict: 南山市 must not swallow 南山市场.
         for code, full in self._names.items():
-            if self.level(code) == 3 and full.endswith("区") and not full.endswith("新区"):
-                for stem in short_forms(full):
+            if levels[code] == 3 and full.endswith("区") and not full.endswith("新区"):
+                for stem in shorts[code]:
                     for old in (stem + "县", stem + "市"):
                         if old not in raw:
                             add(old, code, True)
@@ -280,17 +283,21 @@ class Gazetteer:
         for old, code in _FORMER.items():
             if old not in raw or old in ("襄樊", "闸北"):
                 raw[old] = {code: (True, False)}
-        return {w: self._rank(cands) for w, cands in raw.items()}
+        return {w: _rank(cands, levels) for w, cands in raw.items()}
 
-    def _rank(self, cands: dict[str, tuple[bool, bool]]) -> tuple[Candidate, ...]:
-        if any(self.level(c) == 1 for c in cands):
-            # 吉林 and 海南 name the province, never 吉林市 or 海南州 (朝阳 keeps all three).
-            cands = {c: v for c, v in cands.items() if self.level(c) == 1}
-        weak_if_shared = len(cands) > 1
-        return tuple(
-            (code, strong and not (weak_if_shared and self.level(code) == 3), ordinary)
-            for code, (strong, ordinary) in sorted(cands.items(), key=lambda kv: self.level(kv[0]))
-        )
+
+def _rank(cands: dict[str, tuple[bool, bool]], levels: dict[str, int]) -> tuple[Candidate, ...]:
+    if len(cands) == 1:  # most names: nothing to filter or order
+        ((code, (strong, ordinary)),) = cands.items()
+        return ((code, strong, ordinary),)
+    if any(levels.get(c, 0) == 1 for c in cands):
+        # 吉林 and 海南 name the province, never 吉林市 or 海南州 (朝阳 keeps all three).
+        cands = {c: v for c, v in cands.items() if levels.get(c, 0) == 1}
+    weak_if_shared = len(cands) > 1
+    return tuple(
+        (code, strong and not (weak_if_shared and levels.get(code, 0) == 3), ordinary)
+        for code, (strong, ordinary) in sorted(cands.items(), key=lambda kv: levels.get(kv[0], 0))
+    )
 
 
 def _pick_within(gaz: Gazetteer, cands: tuple[Candidate, ...], within: str | None) -> str | None:
