@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -42,9 +43,10 @@ class SearchContext:
         """The generation directory the searcher reads."""
         return Path(getattr(self.index.storage, "folder", ""))
 
-    @property
+    @cached_property
     def cache_key(self) -> tuple[str, int | None]:
-        """Identifies what the searcher sees: generation directory plus Whoosh TOC generation."""
+        """Identifies what the searcher sees: generation directory plus Whoosh TOC generation
+        (fixed for the searcher's life; asked for by every cache lookup)."""
         return (str(self.index_path), self.searcher.reader().generation())
 
     def close(self) -> None:

@@ -41,7 +41,7 @@ def posting_arrays(matcher: Any) -> tuple[array, array]:
 def term_postings(
     ctx: SearchContext, leaf: Any, offset: int, fieldname: str, btext: bytes
 ) -> tuple[array, array]:
-    """A term's (docnums, weights) in one segment, decoded once and kept in an LRU.
+    """A term's (docnums, weights) in one segment (empty if absent), decoded once and kept.
 
     Matching, facets and ranking all read the same lists, and common words (经济, 发展) have
     tens of thousands of postings whose decoding (unpickling Whoosh's blocks) is most of a
@@ -52,7 +52,12 @@ def term_postings(
     key = (offset, fieldname, btext)
     hit = lru.get(key)
     if hit is None:
-        hit = lru.put(key, posting_arrays(leaf.postings(fieldname, btext)))
+        # A term the segment lacks is kept too (as empty lists): asking the segment's term
+        # table costs a seek and a read every time.
+        if (fieldname, btext) in leaf:
+            hit = lru.put(key, posting_arrays(leaf.postings(fieldname, btext)))
+        else:
+            hit = lru.put(key, (array("i"), array("f")))
     return hit
 
 
@@ -68,7 +73,7 @@ def term_segments(
     btext = schema[fieldname].to_bytes(text) if isinstance(text, str) else text
     out = []
     for leaf, offset in reader.leaf_readers():
-        if (fieldname, btext) in leaf:
-            ids, weights = term_postings(ctx, leaf, offset, fieldname, btext)
+        ids, weights = term_postings(ctx, leaf, offset, fieldname, btext)
+        if ids:
             out.append((leaf, offset, ids, weights))
     return out
