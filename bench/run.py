@@ -236,11 +236,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-fts5", action="store_true")
     parser.add_argument("--skip-server", action="store_true")
+    parser.add_argument(
+        "--zh-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="A zhsearch setting for its query step and the server (e.g. document_cache_mb=0).",
+    )
+    parser.add_argument(
+        "--reuse-index",
+        action="store_true",
+        help="Query and serve the zhsearch index already in --work instead of rebuilding it.",
+    )
     args = parser.parse_args(argv)
+    zh_settings = dict(item.split("=", 1) for item in args.zh_setting)
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     source, env = source_tree(args.work, args.snapshot)
+    if zh_settings:  # zh.py and the server read them as ZHSEARCH_* variables
+        env = dict(env or os.environ)
+        chosen = {f"ZHSEARCH_{k.upper()}": v for k, v in zh_settings.items()}
+        env.update(chosen, ZHBENCH_SETTINGS=",".join(chosen))
     corpus = make_slice(args.corpus, args.docs, args.work)
     taxonomy = export_taxonomy(args.work)
     queries = common.load_queries(args.queries)
@@ -306,14 +323,15 @@ def run_stack(
     env: dict[str, str] | None,
 ) -> None:
     """Index the slice, then answer the queries in a fresh process, for one stack."""
-    if target.is_dir():
-        shutil.rmtree(target)
-    elif target.exists():
-        target.unlink()
-    cmd = [*prefix, "index", corpus["path"], str(target), *extra]
     env = env if name == "zhsearch" else None
-    data = run_json(cmd, f"{name} index", env=env)
-    results["indexing"][name] = indexing_summary(data, corpus)
+    if not (args.reuse_index and name == "zhsearch" and target.is_dir()):
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        cmd = [*prefix, "index", corpus["path"], str(target), *extra]
+        data = run_json(cmd, f"{name} index", env=env)
+        results["indexing"][name] = indexing_summary(data, corpus)
     cmd = [*prefix, "query", str(target), str(args.queries), "--passes", str(args.passes)]
     results["queries"][name] = run_json(cmd, f"{name} queries", env=env)
 

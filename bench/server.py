@@ -155,7 +155,12 @@ def bench_server(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     paths = api_paths(queries)
-    env = {k: v for k, v in (env or os.environ).items() if not k.startswith("ZHSEARCH_")}
+    chosen = (env or os.environ).get("ZHBENCH_SETTINGS", "").split(",")
+    env = {
+        k: v
+        for k, v in (env or os.environ).items()
+        if not k.startswith("ZHSEARCH_") or k in chosen  # only what `--zh-setting` chose
+    }
     cmd = [*_zhsearch(), "--index-dir", index_dir, "serve", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory(prefix="zhbench-wrk-") as tmp:

@@ -18,9 +18,13 @@ import common
 
 
 def _settings(index_dir: str) -> Any:
+    """Default settings on `index_dir`, plus only the ZHSEARCH_* variables the harness set
+    (`run.py --zh-setting`), never the user's index or configuration."""
     from corpus.settings import Settings
 
-    return Settings.load(overrides={"index_dir": index_dir}, env={})
+    chosen = os.environ.get("ZHBENCH_SETTINGS", "")
+    env = {k: v for k, v in os.environ.items() if k in chosen.split(",")}
+    return Settings.load(overrides={"index_dir": index_dir}, env=env)
 
 
 def analyze_pass(slice_path: str) -> dict[str, float]:
