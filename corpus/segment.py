@@ -291,9 +291,15 @@ def bundled_dict_files() -> list[Path]:
     return sorted(Path(str(p)) for p in data.iterdir() if p.name.endswith(".dict"))
 
 
-@lru_cache(maxsize=4)
 def get_segmenter(user_dict: str = "") -> Segmenter:
     """The shared segmenter for the bundled dictionaries plus an optional user dictionary file."""
+    # One cache key per dictionary set: lru_cache would key get_segmenter() and
+    # get_segmenter("") apart and load the dictionaries twice (0.2 s and their memory).
+    return _segmenter(user_dict)
+
+
+@lru_cache(maxsize=4)
+def _segmenter(user_dict: str) -> Segmenter:
     files = bundled_dict_files()
     if user_dict:
         path = Path(user_dict).expanduser()

@@ -204,3 +204,11 @@ def test_spans_equal_the_token_stream(text):
         for t in analyzer(text, positions=True, chars=True, mode="index")
     ]
     assert analyzer.spans(text) == expected
+
+
+def test_one_segmenter_serves_extractors_and_the_analyzer() -> None:
+    """Metadata extraction asks for get_segmenter(), the analyzer for get_segmenter(user_dict="");
+    both must get the same loaded dictionaries, not two copies."""
+    from corpus.segment import get_segmenter
+
+    assert get_segmenter() is get_segmenter("")
