@@ -8,14 +8,12 @@ each document come from arrays read once per index generation from the sortable 
 
 from __future__ import annotations
 
-import struct
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from whoosh.columns import NumericColumn, VarBytesColumn
-
+from search.columns import column_values
 from search.context import SearchContext, cached
 from search.request import FacetValue
 
@@ -93,28 +91,6 @@ def _code_column(reader: Any, fieldname: str) -> CodeColumn:
             profiles.append(tuple(text.split()))
         profile_of.append(number)
     return CodeColumn(profile_of, profiles)
-
-
-def column_values(reader: Any, fieldname: str) -> list[Any]:
-    """Each document's raw column value by docnum, equal to Whoosh's reads of one document (a seek
-    and a read each: ~0.1 s a column on the full corpus) but read a segment at a time."""
-    values: list[Any] = []
-    for leaf, _ in reader.leaf_readers():
-        values.extend(_segment_values(leaf.column_reader(fieldname, translate=False)))
-    return values
-
-
-def _segment_values(column: Any) -> list[Any]:
-    kind = type(column)
-    if kind is VarBytesColumn.Reader:
-        data = column._dbfile.get(column._basepos, column._length)  # values, then the arrays
-        return [data[o : o + n] for o, n in zip(column._offsets, column._lengths, strict=True)]
-    if kind is NumericColumn.Reader:
-        stored = min(column._count, column._doccount)  # trailing documents left at the default
-        raw = column._dbfile.get(column._basepos, stored * column._fixedlen)
-        numbers = list(struct.unpack(f"!{stored}{column._typecode}", raw))
-        return numbers + [column._default] * (column._doccount - stored)
-    return list(column)
 
 
 def lineage(gazetteer: Any, code: str) -> list[str]:
