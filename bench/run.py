@@ -255,9 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     source, env = source_tree(args.work, args.snapshot)
     if zh_settings:  # zh.py and the server read them as ZHSEARCH_* variables
-        env = dict(env or os.environ)
-        chosen = {f"ZHSEARCH_{k.upper()}": v for k, v in zh_settings.items()}
-        env.update(chosen, ZHBENCH_SETTINGS=",".join(chosen))
+        env = common.with_settings(env or dict(os.environ), zh_settings)
     corpus = make_slice(args.corpus, args.docs, args.work)
     taxonomy = export_taxonomy(args.work)
     queries = common.load_queries(args.queries)

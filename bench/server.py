@@ -155,12 +155,9 @@ def bench_server(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     paths = api_paths(queries)
-    chosen = (env or os.environ).get("ZHBENCH_SETTINGS", "").split(",")
-    env = {
-        k: v
-        for k, v in (env or os.environ).items()
-        if not k.startswith("ZHSEARCH_") or k in chosen  # only what `--zh-setting` chose
-    }
+    given = env or dict(os.environ)
+    env = {k: v for k, v in given.items() if not k.startswith("ZHSEARCH_")}
+    env.update(common.chosen_settings(given))  # only what `run.py --zh-setting` chose
     cmd = [*_zhsearch(), "--index-dir", index_dir, "serve", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory(prefix="zhbench-wrk-") as tmp:

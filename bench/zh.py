@@ -22,9 +22,7 @@ def _settings(index_dir: str) -> Any:
     (`run.py --zh-setting`), never the user's index or configuration."""
     from corpus.settings import Settings
 
-    chosen = os.environ.get("ZHBENCH_SETTINGS", "")
-    env = {k: v for k, v in os.environ.items() if k in chosen.split(",")}
-    return Settings.load(overrides={"index_dir": index_dir}, env=env)
+    return Settings.load(overrides={"index_dir": index_dir}, env=common.chosen_settings(os.environ))
 
 
 def analyze_pass(slice_path: str) -> dict[str, float]:

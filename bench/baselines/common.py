@@ -14,7 +14,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -228,6 +228,20 @@ def proc_rss_mb(pid: int | str = "self", key: str = "VmRSS") -> float:
     except OSError:
         pass
     return 0.0
+
+
+def with_settings(env: dict[str, str], settings: dict[str, str]) -> dict[str, str]:
+    """`env` plus zhsearch settings (name → value) as ZHSEARCH_* variables, named in
+    ZHBENCH_SETTINGS so the zhsearch steps pass exactly these on (see `chosen_settings`)."""
+    chosen = {f"ZHSEARCH_{k.upper()}": v for k, v in settings.items()}
+    return {**env, **chosen, "ZHBENCH_SETTINGS": ",".join(chosen)}
+
+
+def chosen_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """The ZHSEARCH_* variables `with_settings` put in `env`; any other (the user's own
+    configuration, index) never reaches a benchmark."""
+    names = env.get("ZHBENCH_SETTINGS", "").split(",")
+    return {k: env[k] for k in names if k in env}
 
 
 def dir_bytes(path: str | Path) -> int:
