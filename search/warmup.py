@@ -40,7 +40,7 @@ def warm_up(ctx: SearchContext, quick: bool = False) -> dict[str, float]:
             lambda: matching_docs(ctx, wq.DateRange("date", dt.datetime(1, 1, 1), None)),
         ),
     ]
-    if not quick:  # field lengths too: a segment without a field's length column reads slowly
+    if not quick:  # lexicons and suggestions take seconds; field lengths serve ranking only
         steps += [
             ("field_lengths", lambda: prepare_lengths(ctx)),
             ("char_lexicons", lambda: [char_terms(ctx, f, "的") for f in SEARCH_FIELDS]),
