@@ -91,7 +91,7 @@ class AnalysedText:
     def whole(self) -> _Words:
         """The words of the whole (scanned) text, for titles."""
         if self._whole is None:
-            end = len(self.text) if self.offsets is None else self.offsets[-1]
+            end = len(self.norm) if self.offsets is None else self.offsets[-1]  # scanned end
             self._whole = self._tokenise(0, len(self.norm), 0, end)
         return self._whole
 
