@@ -48,6 +48,9 @@ def _char_norm(ch: str) -> str:
     return _t2s().convert(unicodedata.normalize("NFKC", ch)).lower()
 
 
+# The indexer normalises and segments each text twice, for facet extraction and for the index:
+# the last few results are kept (callers must not modify them).
+@lru_cache(maxsize=8)
 def normalize(text: str) -> tuple[str, list[int] | None]:
     """Width-fold (NFKC), Traditional→Simplified and lower-case `text`.
 
@@ -153,6 +156,8 @@ class Segmenter:
     def __init__(self, dict_files: Iterable[Path | str] = ()) -> None:
         self.dict_files = [Path(p) for p in dict_files]
         self._sub_cache: dict[str, list[tuple[str, int, int]]] = {}
+        self._entries: dict[str, tuple[tuple[str, ...], int]] = {}
+        self._recent: dict[str, list[Word]] = {}
         try:
             import rjieba
 
@@ -191,14 +196,22 @@ class Segmenter:
             self._jieba.add_word(word, freq, tag)
 
     def cut(self, norm: str) -> list[Word]:
-        """Precise-mode words of normalised text, with number+unit runs merged into one word."""
+        """Precise-mode words of normalised text, with number+unit runs merged into one word.
+
+        The last few results are kept (see `normalize`); callers must not modify them."""
+        words = self._recent.get(norm)
+        if words is not None:
+            return words
         if self.backend == "rjieba":
             words = self._jieba.tokenize(norm, mode="default")
         else:  # pragma: no cover
             words = list(self._jieba.tokenize(norm, mode="default"))
-        if not _NUMBER_UNIT.search(norm):
-            return words
-        return _merge_spans(words, [m.span() for m in _NUMBER_UNIT.finditer(norm)], norm)
+        if _NUMBER_UNIT.search(norm):
+            words = _merge_spans(words, [m.span() for m in _NUMBER_UNIT.finditer(norm)], norm)
+        if len(self._recent) >= 8:
+            self._recent.clear()
+        self._recent[norm] = words
+        return words
 
     def has_word(self, word: str) -> bool:
         """True when `word` is in the dictionary."""
@@ -255,6 +268,42 @@ class Segmenter:
                     append((sub, pos, start + s, start + e, True))
             pos += 1
         return out
+
+    def positions(self, norm: str) -> dict[str, list[int]]:
+        """Each word `tokens(norm)` yields, with its positions in order: what an index stores.
+
+        The indexer's shortcut: per distinct word, what `tokens` decides (punctuation, space or
+        a word and its sub-words) is cached, so a document costs a dictionary lookup per word.
+        """
+        out: dict[str, list[int]] = {}
+        get = out.get
+        entries = self._entries
+        pos = 0
+        for word, _start, _end in self.cut(norm):
+            entry = entries.get(word)
+            if entry is None:
+                entry = self._entry(word)
+            words, step = entry
+            for text in words:
+                seen = get(text)
+                if seen is None:
+                    out[text] = [pos]
+                else:
+                    seen.append(pos)
+            pos += step
+        return out
+
+    def _entry(self, word: str) -> tuple[tuple[str, ...], int]:
+        """(the words indexed for `word`, how far it moves the position), as `tokens` does."""
+        if not _WORDLIKE.search(word):
+            entry: tuple[tuple[str, ...], int] = ((), 0 if word.isspace() else 1)
+        elif len(word) > 1:
+            entry = ((word, *(sub for sub, _s, _e in self.subwords(word))), 1)
+        else:
+            entry = ((word,), 1)
+        if len(self._entries) < 500_000:
+            self._entries[word] = entry
+        return entry
 
     def words(self, text: str) -> list[str]:
         """Precise words of raw text (normalised first), punctuation dropped: for extractors."""

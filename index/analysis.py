@@ -75,6 +75,14 @@ class ZhTokenizer(Tokenizer):
                 token.endchar = start_char + end
             yield token
 
+    def word_positions(self, value: str) -> dict[str, list[int]]:
+        """Every indexed word of `value` and its positions, as `__call__` would yield them.
+
+        The bulk writer's shortcut: Whoosh's `Positions.word_values` builds the same mapping from
+        a generator of Token objects, one Python call per word of every document.
+        """
+        return get_segmenter(self.user_dict).positions(normalize(value)[0])
+
     def spans(self, value: str, normalized: bool = False) -> list[tuple[str, int, int, int]]:
         """(word, position, start, end) of every indexed word of `value`, offsets into `value`.
 

@@ -24,6 +24,8 @@ from corpus.facets import extract_facets
 from corpus.industries import load_taxonomy
 from corpus.readers import discover, read_file
 from corpus.settings import Settings
+from index.build import Failure, ParallelBuild, SerialBuild
+from index.bulk import supports as bulk_supported
 from index.documents import article_fields
 from index.schema import build_schema
 from index.store import (
@@ -175,14 +177,19 @@ class Indexer:
         # compound=False: Whoosh's compound segment file is copied into memory (BytesIO over the
         # mmap) every time a reader opens it — 60-90 ms per request on 10k documents, ~500 ms on
         # 75k — and assembling it doubles commit time. Separate files open in ~2 ms.
-        # Worker processes only for a fresh build: each writes its own segment (multisegment:
-        # merging them would cost more than the parallel work saved). Incremental runs are small
-        # and update documents, which Whoosh's multi-process writer does in the main process.
-        procs = self.settings.procs if fresh else 1
-        options: dict[str, Any] = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        if procs > 1:
-            _children_die_with_parent()
-        writer = ix.writer(limitmb=self.settings.writer_memory_mb, compound=False, **options)
+        # A fresh build writes its segments with the bulk writer (in worker processes when
+        # procs > 1, a segment or more each: merging them would cost more than the parallel work
+        # saved), and this writer only commits the TOC that lists them. Incremental runs are
+        # small and update documents in place: Whoosh's own writer.
+        self._build: SerialBuild | ParallelBuild | None = None
+        limit = self.settings.writer_memory_mb
+        if fresh and bulk_supported(ix):
+            if self.settings.procs > 1:
+                _children_die_with_parent()
+                self._build = ParallelBuild(ix, self.taxonomy, limit, self.settings.procs)
+            else:
+                self._build = SerialBuild(ix, self.taxonomy, limit)
+        writer = ix.writer(limitmb=limit, compound=False)
         try:
             old_files: dict[str, Any] = manifest.get("files", {})
             new_files: dict[str, Any] = {}
@@ -221,9 +228,20 @@ class Indexer:
                 for doc_id in indexed - known:
                     report.deleted += writer.delete_by_term("id", doc_id)
             t = time.perf_counter()
-            writer.commit()
+            if self._build is not None:
+                built = self._build.finish()
+                for name, seconds in built.stages.items():
+                    stages[name] += seconds
+                _drop_failed(built.failures, new_files, report)
+                # A fresh index has no segments: the TOC lists exactly the built ones, unmerged.
+                writer.segments = built.segments
+                writer.commit(merge=False)
+            else:
+                writer.commit()
             stages["commit"] += time.perf_counter() - t
         except BaseException:
+            if self._build is not None:
+                self._build.cancel()
             writer.cancel()
             raise
         with ix.searcher() as searcher:
@@ -297,7 +315,7 @@ class Indexer:
                 report.unchanged += 1
                 continue
             try:
-                self._write(article, writer, stages, update=not fresh)
+                self._write(article, writer, stages, key=str(path), update=not fresh)
             except Exception as exc:  # one bad article must not abort the run
                 report.problems.append(
                     ReadProblem(str(path), f"{type(exc).__name__}: {exc}", article.position)
@@ -320,8 +338,17 @@ class Indexer:
         return {**signature, "articles": articles}
 
     def _write(
-        self, article: Article, writer: IndexWriter, stages: dict[str, float], *, update: bool
+        self,
+        article: Article,
+        writer: IndexWriter,
+        stages: dict[str, float],
+        *,
+        key: str,
+        update: bool,
     ) -> None:
+        if self._build is not None:
+            self._build.add(key, article)
+            return
         t = time.perf_counter()
         extract_facets(article, self.taxonomy)
         t2 = time.perf_counter()
@@ -332,6 +359,17 @@ class Indexer:
         else:
             writer.add_document(**fields)
         stages["write"] += time.perf_counter() - t2
+
+
+def _drop_failed(failures: list[Failure], files: dict[str, Any], report: IndexReport) -> None:
+    """Report articles a parallel build could not write, and keep them out of the manifest so
+    their file is read again next run (as a failure in this process does at once)."""
+    for failure in failures:
+        report.problems.append(ReadProblem(failure.key, failure.reason, failure.position))
+        entry = files.get(failure.key)
+        if entry is not None and entry["articles"].pop(failure.article_id, None) is not None:
+            report.added -= 1
+            entry["size"] = entry["mtime_ns"] = -1
 
 
 _DEATH_SIGNAL_SET = False

@@ -212,3 +212,36 @@ def test_one_segmenter_serves_extractors_and_the_analyzer() -> None:
     from corpus.segment import get_segmenter
 
     assert get_segmenter() is get_segmenter("")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "锂电负极材料项目签约，锂电负极材料产能20万吨",
+        "７GW鋰電池，ⅡA级；…完成318.67亿元 318.67亿元",
+        "中国中国 中国",
+        "",
+        "  ",
+    ],
+)
+def test_word_positions_equal_what_whoosh_indexes_from_the_token_stream(text):
+    """The bulk writer's `word_positions` gives the positions Whoosh's `Positions` format
+    gathers from the token stream, repeated words and repeated sub-words included."""
+    analyzer = zh_analyzer()
+    expected: dict[str, list[int]] = {}
+    for t in analyzer(text, positions=True, mode="index"):
+        expected.setdefault(t.text, []).append(t.pos)
+    assert analyzer.word_positions(text) == expected
+    assert analyzer.word_positions(text) == expected  # and again from the per-word cache
+
+
+def test_word_positions_equal_the_token_stream_on_the_sample(sample_dir):
+    from corpus.readers import read_file
+
+    analyzer = zh_analyzer()
+    for path in sorted(sample_dir.iterdir()):
+        for article in read_file(path).articles:
+            expected: dict[str, list[int]] = {}
+            for t in analyzer(article.content, positions=True, mode="index"):
+                expected.setdefault(t.text, []).append(t.pos)
+            assert analyzer.word_positions(article.content) == expected, path

@@ -318,20 +318,39 @@ def test_a_rebuild_that_raises_keeps_the_old_generation(
     assert all_ids(settings) == before
 
 
+@pytest.mark.parametrize("how", ["fresh", "fresh, two processes", "incremental"])
 def test_an_article_that_fails_is_reported_and_the_rest_is_indexed(
-    corpus: Path, settings: Settings, monkeypatch
+    corpus: Path, settings: Settings, monkeypatch, how: str
 ) -> None:
+    from index import build as build_module
     from index.documents import article_fields
 
+    bad = sample_file(corpus, "003")
+    if how == "incremental":  # the failing file is new to an existing index
+        aside = corpus.parent / bad.name
+        bad.rename(aside)
+        Indexer(settings).run([corpus])
+        aside.rename(bad)
+    if how == "fresh, two processes":
+        settings = settings.replace(procs=2)
+
     def failing(article):
-        if article.source_path.endswith(sample_file(corpus, "003").name):
+        if article.source_path.endswith(bad.name):
             raise ValueError("cannot store this")
         return article_fields(article)
 
     monkeypatch.setattr(writer_module, "article_fields", failing)
+    monkeypatch.setattr(build_module, "article_fields", failing)
     report = Indexer(settings).run([corpus])
-    assert report.added == 5 and report.failed == 1
+    assert report.added == (0 if how == "incremental" else 5) and report.failed == 1
+    assert report.documents == 5
     assert "ValueError: cannot store this" in str(report.problems[0])
+    assert report.problems[0].path == str(bad)
+    # Not recorded as indexed: the next run reads the file again and reports it again.
+    again = Indexer(settings).run([corpus])
+    assert again.failed == 1 and again.unchanged == 5 and again.documents == 5
+    monkeypatch.undo()
+    assert Indexer(settings).run([corpus]).added == 1
 
 
 def test_a_run_killed_between_commit_and_manifest_leaves_no_duplicates(
