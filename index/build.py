@@ -9,6 +9,7 @@ facet extraction runs on every core too, not only in the process that reads the 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import queue
 import time
 import traceback
@@ -23,6 +24,7 @@ from corpus.facets import extract_facets
 from corpus.industries import Taxonomy
 from index.bulk import BulkSegmentWriter
 from index.documents import article_fields
+from index.store import IndexProblem
 
 BATCH = 64  # articles per message to a worker: large enough to amortise the queue
 
@@ -44,6 +46,10 @@ class BuildResult:
     segments: list[Segment] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=lambda: {"facets": 0.0, "write": 0.0})
+
+
+class WorkerFailed(IndexProblem):
+    """A worker process of a parallel build died or failed; nothing of the build is kept."""
 
 
 class _Segments:
@@ -137,19 +143,27 @@ class ParallelBuild:
             self._send()
 
     def _send(self) -> None:
+        self._put(self.batch)
+        self.batch = []
+
+    def _put(self, item: list[tuple[str, Article]] | None) -> None:
+        """Queue `item`, noticing meanwhile a worker that died with the queue full."""
         while True:
             try:
-                self.jobs.put(self.batch, timeout=1)
-                break
+                self.jobs.put(item, timeout=1)
+                return
             except queue.Full:
                 self._check_alive()
-        self.batch = []
 
     def _check_alive(self) -> None:
         for worker in self.workers:
             if not worker.is_alive() and worker.exitcode != 0:
-                raise RuntimeError(
-                    f"index worker process {worker.pid} died (exit code {worker.exitcode})"
+                code = worker.exitcode
+                how = f"was killed by signal {-code}" if code and code < 0 else f"exited ({code})"
+                raise WorkerFailed(
+                    f"an indexing process {how}; the live index is unchanged. If the system ran"
+                    " out of memory, index with fewer processes (--procs) or a smaller"
+                    " ZHSEARCH_WRITER_MEMORY_MB."
                 )
 
     def finish(self) -> BuildResult:
@@ -157,7 +171,7 @@ class ParallelBuild:
         if self.batch:
             self._send()
         for _ in self.workers:
-            self.jobs.put(None)
+            self._put(None)
         result = BuildResult()
         pending = len(self.workers)
         while pending:
@@ -169,7 +183,9 @@ class ParallelBuild:
             pending -= 1
             if status == "error":
                 self.cancel()
-                raise RuntimeError(f"an index worker process failed: {payload}")
+                if isinstance(payload, BaseException):
+                    raise payload  # e.g. OSError(ENOSPC): reported as if raised here
+                raise WorkerFailed(f"an indexing process failed: {payload}")
             segments, failures, stages = payload
             result.segments += segments
             result.failures += failures
@@ -198,10 +214,15 @@ def _work(ix: Index, taxonomy: Taxonomy, limit_mb: int, jobs: Any, results: Any)
             for key, article in batch:
                 try:
                     _write(article, segments, taxonomy, stages)
+                except OSError:  # a full or failing disk fails the build, not one article
+                    raise
                 except Exception as exc:  # one bad article must not abort the build
                     reason = f"{type(exc).__name__}: {exc}"
                     failures.append(Failure(key, article.id, article.position, reason))
         results.put(("ok", (segments.finish(), failures, stages)))
     except BaseException as exc:
-        results.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
-        raise
+        try:
+            pickle.dumps(exc)
+            results.put(("error", exc))
+        except Exception:  # an exception that cannot travel: its text and traceback do
+            results.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))

@@ -316,6 +316,8 @@ class Indexer:
                 continue
             try:
                 self._write(article, writer, stages, key=str(path), update=not fresh)
+            except OSError:  # a full or failing disk fails the run, not one article
+                raise
             except Exception as exc:  # one bad article must not abort the run
                 report.problems.append(
                     ReadProblem(str(path), f"{type(exc).__name__}: {exc}", article.position)

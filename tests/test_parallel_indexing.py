@@ -85,3 +85,39 @@ def test_killed_parallel_build_leaves_no_process_and_the_old_index(slice_file, t
     assert not alive, "writer processes outlived the killed indexer"
     with open_context(settings) as ctx:
         assert ctx.index_path == before and ctx.searcher.doc_count() == 1500
+
+
+@pytest.mark.parametrize("how", ["dies", "disk full"])
+def test_a_failing_worker_fails_the_build_clearly_and_keeps_the_live_index(
+    slice_file, tmp_path, monkeypatch, how
+):
+    import errno
+
+    from click.testing import CliRunner
+
+    from index import build as build_module
+    from web.cli import cli
+
+    settings = _build(slice_file, tmp_path / "index", 1)
+    with open_context(settings) as ctx:
+        before = ctx.index_path
+    real = build_module._write
+
+    def failing(article, *args):
+        if article.position == 700:  # in one worker, halfway through the slice
+            if how == "dies":
+                os._exit(3)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(article, *args)
+
+    monkeypatch.setattr(build_module, "_write", failing)
+    args = ["--index-dir", settings.index_dir, "index", "--rebuild", "--procs", "2"]
+    result = CliRunner().invoke(cli, [*args, str(slice_file)])
+    assert result.exit_code == 1, result.output
+    expected = "an indexing process exited (3)" if how == "dies" else "No space left on device"
+    assert expected in result.output and "Traceback" not in result.output
+    with open_context(settings) as ctx:
+        assert ctx.index_path == before and ctx.searcher.doc_count() == 1500
+    assert [p.name for p in Path(settings.index_dir).iterdir() if p.name.startswith("gen-")] == [
+        before.name
+    ]
