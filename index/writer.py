@@ -1,4 +1,4 @@
-"""The indexer: the only code that opens a Whoosh writer.
+"""The indexer: the only code that commits to an index (fresh segments come from `index.build`).
 
 Incremental by default (new and changed articles are written, articles whose files vanished are
 deleted, unchanged files are not even read); `rebuild=True` builds a new generation beside the
