@@ -202,6 +202,11 @@ class ParallelBuild:
                 worker.terminate()
         for worker in self.workers:
             worker.join()
+        # Batches still queued for the stopped workers would make this process wait forever at
+        # exit for its queue thread to flush them into a pipe nobody reads.
+        for q in (self.jobs, self.results):
+            q.cancel_join_thread()
+            q.close()
 
 
 def _work(ix: Index, taxonomy: Taxonomy, limit_mb: int, jobs: Any, results: Any) -> None:

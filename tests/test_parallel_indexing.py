@@ -121,3 +121,34 @@ def test_a_failing_worker_fails_the_build_clearly_and_keeps_the_live_index(
     assert [p.name for p in Path(settings.index_dir).iterdir() if p.name.startswith("gen-")] == [
         before.name
     ]
+
+
+def test_a_process_whose_parallel_build_failed_still_exits(slice_file, tmp_path):
+    """Batches queued for workers that were stopped must not keep the process from exiting
+    (multiprocessing joins a queue's feeder thread at exit, which waits on a pipe nobody reads)."""
+    settings = _build(slice_file, tmp_path / "index", 1)
+    script = (
+        "import errno; from corpus.settings import Settings; from index.writer import Indexer\n"
+        "from index import build\n"
+        "real = build._write\n"
+        "def failing(article, *args):\n"
+        "    if article.position == 200:\n"
+        "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    return real(article, *args)\n"
+        "build._write = failing\n"
+        f"o = {{'index_dir': {settings.index_dir!r}, 'procs': 2}}\n"
+        "s = Settings.load(overrides=o, env={})\n"
+        "try:\n"
+        f"    Indexer(s).run([{str(slice_file)!r}], rebuild=True)\n"
+        "except OSError as exc:\n"
+        "    print('failed:', exc.strerror)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "failed: No space left on device" in done.stdout
