@@ -148,6 +148,9 @@ def is_wordlike(word: str) -> bool:
 # One indexed word: (text, ordinal position, start, end, is_subword). Sub-words share their
 # compound's position; offsets are into the normalised text. Plain tuples: this is the hot loop.
 Token = tuple[str, int, int, int, bool]
+# What segmentation decides for one distinct word: (position step, sub-words with their offsets
+# in the word, the texts indexed: the word and its sub-words, or none for punctuation).
+_Entry = tuple[int, list[tuple[str, int, int]], tuple[str, ...]]
 
 
 class Segmenter:
@@ -155,8 +158,7 @@ class Segmenter:
 
     def __init__(self, dict_files: Iterable[Path | str] = ()) -> None:
         self.dict_files = [Path(p) for p in dict_files]
-        self._sub_cache: dict[str, list[tuple[str, int, int]]] = {}
-        self._entries: dict[str, tuple[tuple[str, ...], int]] = {}
+        self._entries: dict[str, _Entry] = {}  # per distinct word, see `_entry`
         self._recent: dict[str, list[Word]] = {}
         try:
             import rjieba
@@ -249,42 +251,29 @@ class Segmenter:
         """Words of normalised text with ordinal positions; sub-words share their parent's."""
         out: list[Token] = []
         append = out.append
-        cache = self._sub_cache
+        entries = self._entries
         pos = 0
         for word, start, end in self.cut(norm):
-            if not _WORDLIKE.search(word):
-                # Punctuation breaks phrases (交换机，安装 is not "交换机安装"); spaces do not.
-                if not word.isspace():
-                    pos += 1
-                continue
-            append((word, pos, start, end, False))
-            if subwords and len(word) > 1:
-                subs = cache.get(word)
-                if subs is None:
-                    subs = self.subwords(word)
-                    if len(cache) < 500_000:
-                        cache[word] = subs
-                for sub, s, e in subs:
-                    append((sub, pos, start + s, start + e, True))
-            pos += 1
+            step, subs, texts = entries.get(word) or self._entry(word)
+            if texts:
+                append((word, pos, start, end, False))
+                if subwords:
+                    for sub, s, e in subs:
+                        append((sub, pos, start + s, start + e, True))
+            pos += step
         return out
 
     def positions(self, norm: str) -> dict[str, list[int]]:
         """Each word `tokens(norm)` yields, with its positions in order: what an index stores.
 
-        The indexer's shortcut: per distinct word, what `tokens` decides (punctuation, space or
-        a word and its sub-words) is cached, so a document costs a dictionary lookup per word.
-        """
+        The indexer's shortcut: no token tuples, a dictionary lookup per word."""
         out: dict[str, list[int]] = {}
         get = out.get
         entries = self._entries
         pos = 0
         for word, _start, _end in self.cut(norm):
-            entry = entries.get(word)
-            if entry is None:
-                entry = self._entry(word)
-            words, step = entry
-            for text in words:
+            step, _subs, texts = entries.get(word) or self._entry(word)
+            for text in texts:
                 seen = get(text)
                 if seen is None:
                     out[text] = [pos]
@@ -293,14 +282,15 @@ class Segmenter:
             pos += step
         return out
 
-    def _entry(self, word: str) -> tuple[tuple[str, ...], int]:
-        """(the words indexed for `word`, how far it moves the position), as `tokens` does."""
+    def _entry(self, word: str) -> _Entry:
+        """What `tokens` does with `word`, worked out once per distinct word: how far it moves
+        the position, its sub-words, and the texts indexed for it (none for punctuation)."""
         if not _WORDLIKE.search(word):
-            entry: tuple[tuple[str, ...], int] = ((), 0 if word.isspace() else 1)
-        elif len(word) > 1:
-            entry = ((word, *(sub for sub, _s, _e in self.subwords(word))), 1)
+            # Punctuation breaks phrases (交换机，安装 is not "交换机安装"); spaces do not.
+            entry: _Entry = (0 if word.isspace() else 1, [], ())
         else:
-            entry = ((word,), 1)
+            subs = self.subwords(word) if len(word) > 1 else []
+            entry = (1, subs, (word, *(sub for sub, _s, _e in subs)))
         if len(self._entries) < 500_000:
             self._entries[word] = entry
         return entry
