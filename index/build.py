@@ -13,6 +13,7 @@ import pickle
 import queue
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,14 +80,18 @@ class _Segments:
         self.writer.cancel()
 
 
-def _write(
-    article: Article, segments: _Segments, taxonomy: Taxonomy, stages: dict[str, float]
+def write_article(
+    article: Article,
+    add: Callable[[dict[str, Any]], None],
+    taxonomy: Taxonomy,
+    stages: dict[str, float],
 ) -> None:
+    """Extract an article's facets, then `add` its document fields; time both stages."""
     t = time.perf_counter()
     extract_facets(article, taxonomy)
     t2 = time.perf_counter()
     stages["facets"] += t2 - t
-    segments.add(article_fields(article))
+    add(article_fields(article))
     stages["write"] += time.perf_counter() - t2
 
 
@@ -100,7 +105,7 @@ class SerialBuild:
 
     def add(self, key: str, article: Article) -> None:
         """Write one article (facets first)."""
-        _write(article, self.segments, self.taxonomy, self.result.stages)
+        write_article(article, self.segments.add, self.taxonomy, self.result.stages)
 
     def finish(self) -> BuildResult:
         """Flush the last segment."""
@@ -218,7 +223,7 @@ def _work(ix: Index, taxonomy: Taxonomy, limit_mb: int, jobs: Any, results: Any)
         while (batch := jobs.get()) is not None:
             for key, article in batch:
                 try:
-                    _write(article, segments, taxonomy, stages)
+                    write_article(article, segments.add, taxonomy, stages)
                 except OSError:  # a full or failing disk fails the build, not one article
                     raise
                 except Exception as exc:  # one bad article must not abort the build

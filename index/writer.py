@@ -20,13 +20,11 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
 from corpus.article import Article, ReadProblem
-from corpus.facets import extract_facets
 from corpus.industries import load_taxonomy
 from corpus.readers import discover, read_file
 from corpus.settings import Settings
-from index.build import Failure, ParallelBuild, SerialBuild
+from index.build import Failure, ParallelBuild, SerialBuild, write_article
 from index.bulk import supports as bulk_supported
-from index.documents import article_fields
 from index.schema import build_schema
 from index.store import (
     MANIFEST,
@@ -351,16 +349,8 @@ class Indexer:
         if self._build is not None:
             self._build.add(key, article)
             return
-        t = time.perf_counter()
-        extract_facets(article, self.taxonomy)
-        t2 = time.perf_counter()
-        stages["facets"] += t2 - t
-        fields = article_fields(article)
-        if update:
-            writer.update_document(**fields)
-        else:
-            writer.add_document(**fields)
-        stages["write"] += time.perf_counter() - t2
+        add = writer.update_document if update else writer.add_document
+        write_article(article, lambda fields: add(**fields), self.taxonomy, stages)
 
 
 def _drop_failed(failures: list[Failure], files: dict[str, Any], report: IndexReport) -> None:

@@ -339,7 +339,6 @@ def test_an_article_that_fails_is_reported_and_the_rest_is_indexed(
             raise ValueError("cannot store this")
         return article_fields(article)
 
-    monkeypatch.setattr(writer_module, "article_fields", failing)
     monkeypatch.setattr(build_module, "article_fields", failing)
     report = Indexer(settings).run([corpus])
     assert report.added == (0 if how == "incremental" else 5) and report.failed == 1

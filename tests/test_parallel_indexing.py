@@ -101,7 +101,7 @@ def test_a_failing_worker_fails_the_build_clearly_and_keeps_the_live_index(
     settings = _build(slice_file, tmp_path / "index", 1)
     with open_context(settings) as ctx:
         before = ctx.index_path
-    real = build_module._write
+    real = build_module.write_article
 
     def failing(article, *args):
         if article.position == 700:  # in one worker, halfway through the slice
@@ -110,7 +110,7 @@ def test_a_failing_worker_fails_the_build_clearly_and_keeps_the_live_index(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(article, *args)
 
-    monkeypatch.setattr(build_module, "_write", failing)
+    monkeypatch.setattr(build_module, "write_article", failing)
     args = ["--index-dir", settings.index_dir, "index", "--rebuild", "--procs", "2"]
     result = CliRunner().invoke(cli, [*args, str(slice_file)])
     assert result.exit_code == 1, result.output
@@ -130,12 +130,12 @@ def test_a_process_whose_parallel_build_failed_still_exits(slice_file, tmp_path)
     script = (
         "import errno; from corpus.settings import Settings; from index.writer import Indexer\n"
         "from index import build\n"
-        "real = build._write\n"
+        "real = build.write_article\n"
         "def failing(article, *args):\n"
         "    if article.position == 200:\n"
         "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
         "    return real(article, *args)\n"
-        "build._write = failing\n"
+        "build.write_article = failing\n"
         f"o = {{'index_dir': {settings.index_dir!r}, 'procs': 2}}\n"
         "s = Settings.load(overrides=o, env={})\n"
         "try:\n"
