@@ -4,8 +4,10 @@ Whoosh's `SegmentWriter` sends every posting through a sorting pool (a tuple per
 runs pickled to temporary files and merged at commit) and then through a chain of method calls
 per posting and per block. A fresh build knows more: documents arrive in docnum order, so each
 term's postings can be kept in memory in order and written, whole, in one pass over the sorted
-terms. The files are Whoosh's own W3 format, byte for byte (tests compare them with the stock
-writer's), so every reader, merge and incremental update afterwards is Whoosh's.
+terms. The files are in Whoosh's own W3 format and hold what Whoosh's writer would (tests read
+back every term, posting, stored field and length, and compare the column files byte for byte),
+so every reader, merge and incremental update afterwards is Whoosh's. The bytes of posting blocks
+differ: shared value objects pickle shorter, and small blocks are left uncompressed.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ _LENGTHS = Struct("!ii").pack  # filetables' key and value lengths
 
 
 def supports(ix: Index) -> bool:
-    """Whether this writer can build segments for `ix`: the W3 codec, no vectors or spelling."""
+    """Whether this writer can build segments for `ix`: it writes no term vectors and no separate
+    spelling fields, so no field may need them."""
     return all(not f.vector and not f.separate_spelling() for _, f in ix.schema.items())
 
 
@@ -248,11 +251,8 @@ def _encode_term(
         lb = lbytes[doc]
         w32 = _f32(weight)
         maxw = weight if weight > 0 else 0
-        values: Any = (value,) if fixed is None or fixed < 0 else (None if fixed == 0 else value)
-        databytes = dumps(((doc,), None if w32 == 1.0 else w32, values), 2)
-        comp = compression if len(databytes) >= COMPRESS_FROM else 0
-        if comp:
-            databytes = _compress(databytes, comp)
+        mini_w = None if w32 == 1.0 else w32
+        comp, databytes = _pack_block((doc,), mini_w, [value], fixed, compression)
         infobytes = dumps((1, doc, maxw, comp, lb, lb), 2)
         data = b"".join(
             (WHOOSH3_HEADER_MAGIC, pack_int(-len(infobytes) - len(databytes)), infobytes, databytes)
@@ -285,16 +285,7 @@ def _encode_term(
             mini_w: Any = None if first == 1.0 else first
         else:
             mini_w = tuple(ws)
-        if fixed is None or fixed < 0:
-            mini_v: Any = tuple(values[start:end])
-        elif fixed == 0:
-            mini_v = None
-        else:
-            mini_v = b"".join(values[start:end])
-        databytes = dumps((tuple(deltas), mini_w, mini_v), 2)
-        comp = compression if len(databytes) >= COMPRESS_FROM else 0
-        if comp:
-            databytes = _compress(databytes, comp)
+        comp, databytes = _pack_block(tuple(deltas), mini_w, values[start:end], fixed, compression)
         infobytes = dumps((end - start, ids[-1], block_maxw, comp, block_min, block_max), 2)
         blocklength = len(infobytes) + len(databytes)
         out += (pack_int(-blocklength if end == n else blocklength), infobytes, databytes)
@@ -306,6 +297,23 @@ def _encode_term(
     data = b"".join(out)
     info = _TERMINFO(0, total_weight, n, min_lb, max_lb, max_weight, docs[0], docs[-1])
     return data, info + pack_long(offset) + pack_int(len(data))
+
+
+def _pack_block(
+    deltas: tuple[int, ...], mini_w: Any, values: list[bytes], fixed: int | None, compression: int
+) -> tuple[int, bytes]:
+    """A block's pickled (ids, weights, values) as W3PostingsWriter minifies them, compressed
+    when it is worth it: (the compression level used, or 0, and the bytes)."""
+    if fixed is None or fixed < 0:
+        mini_v: Any = tuple(values)
+    elif fixed == 0:
+        mini_v = None
+    else:
+        mini_v = b"".join(values)
+    databytes = dumps((deltas, mini_w, mini_v), 2)
+    if not compression or len(databytes) < COMPRESS_FROM:
+        return 0, databytes
+    return compression, _compress(databytes, compression)
 
 
 def _add_terms(tindex: OrderedHashWriter, rows: list[tuple[bytes, bytes]]) -> None:
