@@ -20,6 +20,7 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from corpus.settings import Settings
+from search.budget import UNLIMITED, Budget
 
 T = TypeVar("T")
 _CACHE_GENERATIONS = 2  # an old generation stays cached while searchers still read it
@@ -37,6 +38,7 @@ class SearchContext:
     searcher: Searcher
     gazetteer: Any  # corpus.regions gazetteer: .name(code), .children(code), .ancestors(code)…
     taxonomy: Any  # corpus.industries taxonomy: .label(code), .codes()
+    budget: Budget = UNLIMITED  # the request's deadline and cancellation probe (web sets it)
 
     @property
     def index_path(self) -> Path:
