@@ -63,8 +63,56 @@ class Settings:
     max_depth: int = _setting(1000, "Deepest result rank reachable by paging (page * size).")
     max_query_chars: int = _setting(500, "Longest query accepted, in characters.")
     max_query_terms: int = _setting(32, "Most words and operators a query may contain.")
-    max_expansion: int = _setting(
-        512, "Most indexed terms one wildcard or single-character word may expand to."
+    # Hostile requests (issue 15, "Requests"): every per-request limit of the web layer.
+    search_timeout_ms: int = _setting(
+        5000,
+        "Time budget of one search, page or document view, in ms; past it the work stops and"
+        " the answer is 503 `timeout` (0: no limit).",
+    )
+    export_timeout_ms: int = _setting(
+        15000, "Time budget of one /api/export, in ms; past it 503 `timeout` (0: no limit)."
+    )
+    retry_after_s: int = _setting(
+        5, "Retry-After seconds sent with a 503 (timeout, overload, index unavailable)."
+    )
+    max_filter_values: int = _setting(
+        64, "Most values of one filter parameter (region, industry, source), counted as sent."
+    )
+    max_params: int = _setting(64, "Most query-string parameters one request may carry.")
+    max_url_bytes: int = _setting(
+        8192, "Longest request path plus query string, in bytes; longer is refused with 400."
+    )
+    max_header_bytes: int = _setting(
+        65536,
+        "Longest request line plus headers the server reads, in bytes; longer is a 431"
+        " (waitress max_request_header_size, gunicorn limit_request_line/field_size).",
+    )
+    max_queued_requests: int = _setting(
+        32,
+        "Requests waiting for a server thread beyond which new ones are answered 503 at once"
+        " (load shedding) instead of queueing without bound.",
+    )
+    connection_limit: int = _setting(
+        1000, "Most open client connections per server process (waitress connection_limit)."
+    )
+    channel_timeout_s: int = _setting(
+        15, "Seconds an idle or half-sent connection is kept before it is closed."
+    )
+    request_read_timeout_s: int = _setting(
+        20,
+        "Seconds a client may take to send one whole request (line, headers, body) from its"
+        " first byte; slower connections are closed (trickling slow clients).",
+    )
+    listen_backlog: int = _setting(
+        256, "Connections the kernel queues before the server accepts them (listen backlog)."
+    )
+    max_markdown_chars: int = _setting(
+        200_000, "Longest Markdown body rendered as Markdown; longer is shown as plain text."
+    )
+    max_markdown_nesting: int = _setting(
+        32,
+        "Deepest list / quote / bracket nesting rendered as Markdown; deeper is shown as plain"
+        " text (Markdown rendering is quadratic in it).",
     )
     max_article_chars: int = _setting(
         1_000_000, "Longest article text indexed, in characters; the rest is cut and reported."
@@ -90,6 +138,49 @@ class Settings:
         512,
         "Postings an indexing process buffers before it writes them out as a segment (a fresh"
         " build of 75,000 news items writes about two per process at 512).",
+    )
+    # Hostile files (issue 15, "Files"): what one file may cost the indexer.
+    max_file_mb: int = _setting(
+        64,
+        "Largest .txt/.md/.html file read, in MB; only its first part is read (and reported):"
+        " read whole, such a file takes its size in memory several times over.",
+    )
+    max_line_bytes: int = _setting(
+        16 * 1024 * 1024,
+        "Longest JSONL line, in bytes (after decompression); a longer line is skipped and"
+        " reported, never held in memory.",
+    )
+    max_decompressed_mb: int = _setting(
+        1024,
+        "Most data one .jsonl.gz may unpack to, in MB; the rest is not read and is reported"
+        " (decompression bombs). The 75,806-item xwlb corpus unpacks to 136 MB.",
+    )
+    max_html_depth: int = _setting(
+        256,
+        "Deepest HTML element nesting read as structure; tags nested deeper are ignored (their"
+        " text kept) and reported. HTML parsing is quadratic in nesting depth.",
+    )
+    max_title_chars: int = _setting(
+        1000, "Longest title or subtitle stored, in characters; the rest is cut and reported."
+    )
+    max_field_chars: int = _setting(
+        2000,
+        "Longest source, author, URL, region or tag stored, in characters; longer text is cut"
+        " (a URL or tag dropped) and reported.",
+    )
+    max_tags: int = _setting(
+        200, "Most tags stored per article; the rest are dropped and reported."
+    )
+    max_problems_per_file: int = _setting(
+        100,
+        "Most problems listed for one file; the rest are counted in one last line (a file of"
+        " 2 million bad lines must not become 2 million problems).",
+    )
+    allow_outside_links: bool = _setting(
+        False,
+        "Index files that symbolic links inside the indexed folders point to outside them"
+        " (off: such links are reported and not read; paths named on the command line are"
+        " always read).",
     )
     procs: int = _setting(
         1,

@@ -13,10 +13,12 @@ from typing import Any
 from whoosh.analysis import Token, Tokenizer
 
 from corpus.segment import SEGMENTER_VERSION, get_segmenter, normalize
+from index.chargrams import CHARGRAM_VERSION
 
 # Bump when this module changes what is indexed; stored in the index metadata with the
 # dictionary fingerprint so an index built by another analyzer is detected and rebuilt.
-ANALYZER_VERSION = f"zh-{SEGMENTER_VERSION}.1"
+# ".2": word fields without positions, character n-gram fields and text columns beside them.
+ANALYZER_VERSION = f"zh-{SEGMENTER_VERSION}.2-chars{CHARGRAM_VERSION}"
 
 
 class ZhTokenizer(Tokenizer):
@@ -82,6 +84,11 @@ class ZhTokenizer(Tokenizer):
         a generator of Token objects, one Python call per word of every document.
         """
         return get_segmenter(self.user_dict).positions(normalize(value)[0])
+
+    def word_counts(self, value: str) -> dict[str, int]:
+        """Every indexed word of `value` and how often `__call__` yields it (a Frequency field's
+        postings), for the bulk writer."""
+        return {w: len(p) for w, p in self.word_positions(value).items()}
 
     def spans(self, value: str, normalized: bool = False) -> list[tuple[str, int, int, int]]:
         """(word, position, start, end) of every indexed word of `value`, offsets into `value`.

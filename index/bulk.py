@@ -24,13 +24,14 @@ from typing import Any
 
 from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.filedb.filetables import OrderedHashWriter, md5_hash
-from whoosh.formats import Positions
+from whoosh.formats import Frequency, Positions
 from whoosh.index import Index
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from index.analysis import ZhTokenizer
+from index.chargrams import CharTokenizer
 
 # Estimated Python heap per buffered posting and per distinct term (tracemalloc on news items),
 # used to decide when a builder starts a new segment.
@@ -66,12 +67,18 @@ class BulkSegmentWriter(SegmentWriter):
         self.length_bytes: dict[str, array[int]] = {}  # per docnum, as the length column stores
         self.posting_count = 0
         self.term_count = 0
-        self._quick: dict[str, Callable[[str], dict[str, list[int]]]] = {
-            name: field.analyzer.word_positions
-            for name, field in self.schema.items()
-            if isinstance(field.analyzer, ZhTokenizer) and type(field.format) is Positions
-        }
+        # Text fields analysed without a Token per word: positions or counts per word.
+        self._quick: dict[str, tuple[Callable[[str], dict[str, Any]], bool]] = {}
+        for name, field in self.schema.items():
+            analyzer, kind = getattr(field, "analyzer", None), type(field.format)
+            if isinstance(analyzer, ZhTokenizer) and kind is Positions:
+                self._quick[name] = (analyzer.word_positions, False)
+            elif isinstance(analyzer, ZhTokenizer) and kind is Frequency:
+                self._quick[name] = (analyzer.word_counts, True)
+            elif isinstance(analyzer, CharTokenizer) and kind is Frequency:
+                self._quick[name] = (analyzer.gram_counts, True)
         self._value_cache: dict[int, bytes] = {}
+        self._count_cache: dict[tuple[int, float, float], tuple[float, bytes]] = {}
 
     def cancel(self) -> None:
         """Close this segment's files, leaving the temporary directory all writers of the index
@@ -105,8 +112,8 @@ class BulkSegmentWriter(SegmentWriter):
                 boost = self._field_boost(fields, fieldname, docboost)
                 quick = self._quick.get(fieldname)
                 if quick is not None and isinstance(value, str):
-                    analysed: Any = quick(value)
-                    length = sum(map(len, analysed.values()))
+                    analysed: Any = quick[0](value)
+                    length = sum(analysed.values() if quick[1] else map(len, analysed.values()))
                 else:
                     analysed = [(t, f, w * boost, v) for t, f, w, v in field.index(value)]
                     if quick is not None:  # a list of words for a text field: keys stay `str`
@@ -141,9 +148,8 @@ class BulkSegmentWriter(SegmentWriter):
                 lbytes.extend(bytes(docnum - len(lbytes)))
             lbytes.append(length_to_byte(length))
             if isinstance(analysed, dict):
-                self._buffer_words(
-                    terms, docnum, analysed, schema[fieldname].format.field_boost, boost
-                )
+                buffer = self._buffer_counts if self._quick[fieldname][1] else self._buffer_words
+                buffer(terms, docnum, analysed, schema[fieldname].format.field_boost, boost)
             else:
                 get = terms.get
                 for term, _freq, weight, vbytes in analysed:
@@ -191,6 +197,31 @@ class BulkSegmentWriter(SegmentWriter):
                 new += 1
             else:
                 postings += (docnum, weight, vbytes)
+        self.term_count += new
+
+    def _buffer_counts(
+        self,
+        terms: dict[str | bytes, list[Any]],
+        docnum: int,
+        counts: dict[str, int],
+        fb: float,
+        boost: float,
+    ) -> None:
+        """Buffer one analysed Frequency field: weight and encoded count of each term, as
+        Whoosh's `Frequency` format computes them (weights and values shared per count)."""
+        cache = self._count_cache
+        get = terms.get
+        new = 0
+        for term, freq in counts.items():
+            shared = cache.get((freq, fb, boost))
+            if shared is None:
+                shared = cache[(freq, fb, boost)] = (float(freq) * fb * boost, pack_uint(freq))
+            postings = get(term)
+            if postings is None:
+                terms[term] = [docnum, *shared]
+                new += 1
+            else:
+                postings += (docnum, *shared)
         self.term_count += new
 
     def _flush_segment(self) -> None:

@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 from corpus.article import Article
+from index.chargrams import chars_field, text_column, text_value
+from index.schema import SEARCH_FIELDS
 
 
 def article_fields(article: Article) -> dict[str, Any]:
@@ -23,6 +25,11 @@ def article_fields(article: Article) -> dict[str, Any]:
         "source_format": article.source_format,
         "chars": len(article.content),
     }
+    for name in SEARCH_FIELDS:
+        text = fields[name]
+        if text:
+            fields[chars_field(name)] = text
+            fields[text_column(name)] = text_value(text)
     if article.date is not None and article.date_precision != "unknown":
         fields["date"] = dt.datetime.combine(article.date, dt.time())
         fields["date_text"] = article.date_text

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from index.analysis import zh_analyzer
+from index.chargrams import CharTokenizer, chars_field, text_column
 
 TITLE_BOOST = 3.0
 SUBTITLE_BOOST = 1.5
@@ -14,13 +16,23 @@ SEARCH_FIELDS = {"title": TITLE_BOOST, "subtitle": SUBTITLE_BOOST, "content": 1.
 
 
 def build_schema(user_dict: str = "") -> Schema:
-    """Fields of one indexed article; facet fields are sortable so they are read from columns."""
+    """Fields of one indexed article; facet fields are sortable so they are read from columns.
+
+    Each search field is indexed twice: as jieba's words (no positions: ranking, key terms and
+    suggestions use words, and phrases are matched on characters) and as character n-grams with
+    the canonical text in a column (matching; see `index.chargrams`).
+    """
     zh = zh_analyzer(user_dict)
+    chars = CharTokenizer()
+    literal: dict[str, object] = {}
+    for name, boost in SEARCH_FIELDS.items():
+        literal[chars_field(name)] = TEXT(analyzer=chars, phrase=False, field_boost=boost)
+        literal[text_column(name)] = COLUMN(VarBytesColumn())
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=zh, stored=True, phrase=True, field_boost=TITLE_BOOST),
-        subtitle=TEXT(analyzer=zh, stored=True, phrase=True, field_boost=SUBTITLE_BOOST),
-        content=TEXT(analyzer=zh, stored=True, phrase=True),
+        title=TEXT(analyzer=zh, stored=True, phrase=False, field_boost=TITLE_BOOST),
+        subtitle=TEXT(analyzer=zh, stored=True, phrase=False, field_boost=SUBTITLE_BOOST),
+        content=TEXT(analyzer=zh, stored=True, phrase=False),
         # Date: `date` is sortable (newest first); `date_text` keeps the precision for display
         # ("2023", "2023-05" or "2023-05-09"); undated articles have neither.
         date=DATETIME(stored=True, sortable=True),
@@ -44,4 +56,5 @@ def build_schema(user_dict: str = "") -> Schema:
         source_path=ID(stored=True),
         source_format=STORED(),  # "txt", "md", "html" or "jsonl"
         chars=NUMERIC(stored=True),
+        **literal,
     )

@@ -3,22 +3,54 @@
 Facets and the exact total need every matching document, not the top ten. Whoosh's
 `docs_for_query` walks compound matchers one document at a time in Python; reading each term's
 posting blocks whole and combining them with C-level set operations is several times faster.
-Queries without a fast path (phrases, ranges) fall back to `docs_for_query`.
+
+A `Literal` (what the user typed) is matched on the character index: one n-gram's posting list
+when that decides it, otherwise the documents holding all of its n-grams, each checked against
+its canonical text in the segment's text column (`index.chargrams`), as pg_bigm rechecks its
+bigram candidates. Filters (keywords, sources, date ranges) are Whoosh terms and ranges.
 """
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
 
+from index.chargrams import chars_field, text_column
+from index.engine import TextColumn
+from index.engine import text_column as open_text_column
+from index.schema import SEARCH_FIELDS
 from search.context import LRU, SearchContext, cached
 from search.facets import doc_arrays
+from search.literal import Literal, LiteralTerm
 from search.postings import term_segments
 
-PHRASE_CACHE = 256  # phrase match sets kept per index generation
+LITERAL_CACHE_MB = 32  # literal match lists kept per index generation
+MAX_GRAMS = 6  # rarest n-grams intersected for a term's candidates; the text check does the rest
+CHECK_EVERY = 2048  # candidates checked between two looks at the request's budget
+
+
+@dataclass(frozen=True)
+class LiteralMatch:
+    """Where a literal term occurs in one field: per segment (docnum offset, segment docnums,
+    weights = occurrences x the field's boost, as Whoosh's Frequency postings weigh them)."""
+
+    segments: tuple[tuple[int, array, array], ...]
+
+    @property
+    def docs(self) -> set[int]:
+        """Docnums (deleted ones included) where the term occurs."""
+        out: set[int] = set()
+        for offset, ids, _ in self.segments:
+            out.update(ids if not offset else (offset + i for i in ids))
+        return out
+
+    def __len__(self) -> int:
+        return sum(len(ids) for _, ids, _ in self.segments)
 
 
 def matching_docs(ctx: SearchContext, q: wq.Query) -> set[int]:
@@ -29,6 +61,8 @@ def matching_docs(ctx: SearchContext, q: wq.Query) -> set[int]:
 
 
 def _docs(ctx: SearchContext, q: wq.Query) -> set[int]:
+    if isinstance(q, Literal):
+        return literal_match(ctx, q.fieldname, q.term).docs
     if isinstance(q, wq.Term):
         return _term_docs(ctx, q.fieldname, q.text)
     if isinstance(q, wq.Or) and not q.minmatch:
@@ -49,8 +83,6 @@ def _docs(ctx: SearchContext, q: wq.Query) -> set[int]:
         return docs - _docs(ctx, q.b) if docs else docs
     if isinstance(q, wq.Not):
         return set(_live(ctx)) - _docs(ctx, q.query)
-    if isinstance(q, wq.Phrase):
-        return set(phrase_docs(ctx, q))
     if isinstance(q, wq.NumericRange) and q.fieldname == "date" and _has_dates(ctx):
         return _date_docs(ctx, q.start, q.end, q.startexcl, q.endexcl)
     if isinstance(q, wq.Every) and not q.fieldname:
@@ -61,8 +93,8 @@ def _docs(ctx: SearchContext, q: wq.Query) -> set[int]:
 
 
 def _intersection(ctx: SearchContext, queries: list[wq.Query]) -> set[int]:
-    # Cheap terms first, so a phrase or range is only evaluated when something is left.
-    ordered = sorted(queries, key=lambda c: not isinstance(c, (wq.Term, wq.Or, wq.And)))
+    # Cheap terms first, so a range is only evaluated when something is left.
+    ordered = sorted(queries, key=lambda c: not isinstance(c, (Literal, wq.Term, wq.Or, wq.And)))
     docs = _docs(ctx, ordered[0])
     for child in ordered[1:]:
         if not docs:
@@ -78,19 +110,105 @@ def _term_docs(ctx: SearchContext, fieldname: str, text: Any) -> set[int]:
     return out
 
 
-def phrase_docs(ctx: SearchContext, q: wq.Phrase) -> frozenset[int]:
-    """Documents (deleted ones included) where a phrase matches; the latest few are kept.
-
-    Checking positions is the one per-document step left in matching, and the same phrases
-    come back (pages 2, 3…, facet clicks), so their sets are kept per generation, as Lucene's
-    query cache does for expensive clauses.
-    """
-    key = (q.fieldname, tuple(q.words), q.slop, q.boost)
-    lru = cached(ctx, "phrase_docs", lambda: LRU(PHRASE_CACHE))
+def literal_match(ctx: SearchContext, fieldname: str, term: LiteralTerm) -> LiteralMatch:
+    """Every document whose `fieldname` holds `term` literally, with its occurrences; the
+    latest are kept per generation (pages 2, 3…, facet clicks and ranking ask again)."""
+    budget = LITERAL_CACHE_MB * 2**20
+    lru = cached(ctx, "literal_matches", lambda: LRU(budget, weigh=_weigh))
+    key = (fieldname, term.key)
     hit = lru.get(key)
     if hit is None:
-        hit = lru.put(key, frozenset(ctx.searcher.docs_for_query(q, for_deletion=True)))
+        hit = lru.put(key, _literal_match(ctx, fieldname, term))
     return hit
+
+
+def _weigh(match: LiteralMatch) -> int:
+    return 8 * len(match) + 100 * len(match.segments) + 200
+
+
+def _literal_match(ctx: SearchContext, fieldname: str, term: LiteralTerm) -> LiteralMatch:
+    chars = chars_field(fieldname)
+    reader = ctx.searcher.reader()
+    if chars not in reader.schema:
+        return LiteralMatch(())
+    gram = term.exact_gram
+    if gram is not None:
+        found = term_segments(ctx, chars, gram)
+        return LiteralMatch(tuple((offset, ids, weights) for _, offset, ids, weights in found))
+    grams = sorted(term.grams, key=lambda g: reader.doc_frequency(chars, g))[:MAX_GRAMS]
+    lists = [{offset: ids for _, offset, ids, _ in term_segments(ctx, chars, g)} for g in grams]
+    boost = reader.schema[chars].format.field_boost
+    out = []
+    for leaf, offset in reader.leaf_readers():
+        if any(offset not in found for found in lists):
+            continue
+        # The rarest gram's list, narrowed by the others; its weights are not this term's.
+        candidates = set(lists[0][offset])
+        for found in lists[1:]:
+            candidates.intersection_update(found[offset])
+            if not candidates:
+                break
+        if not candidates:
+            continue
+        column = _text_column(ctx, leaf, offset, fieldname)
+        if column is None:
+            continue
+        ids, weights = _verify(ctx, term, column, sorted(candidates), boost)
+        if ids:
+            out.append((offset, ids, weights))
+    return LiteralMatch(tuple(out))
+
+
+def _verify(
+    ctx: SearchContext, term: LiteralTerm, column: TextColumn, candidates: list[int], boost: float
+) -> tuple[array, array]:
+    """The candidates whose text holds `term`, with occurrences x `boost` as weights."""
+    ids, weights = array("i"), array("f")
+    buf, base, offsets, lengths = column.buffer, column.base, column.offsets, column.lengths
+    check = ctx.budget.check
+    if term.plain:
+        needle = term.needle
+        step = len(needle)
+        find = buf.find
+        for n, doc in enumerate(candidates):
+            if not n % CHECK_EVERY:
+                check()
+            start = base + offsets[doc]
+            end = start + lengths[doc]
+            pos = find(needle, start, end)
+            if pos < 0:
+                continue
+            count = 0
+            while pos >= 0:
+                count += 1
+                pos = find(needle, pos + step, end)
+            ids.append(doc)
+            weights.append(count * boost)
+        return ids, weights
+    findall = term.pattern.findall
+    for n, doc in enumerate(candidates):
+        if not n % CHECK_EVERY:
+            check()
+        start = base + offsets[doc]
+        count = len(findall(buf, start, start + lengths[doc]))
+        if count:
+            ids.append(doc)
+            weights.append(count * boost)
+    return ids, weights
+
+
+def prepare_text_columns(ctx: SearchContext) -> None:
+    """Map every segment's text columns now rather than on first use."""
+    for leaf, offset in ctx.searcher.reader().leaf_readers():
+        for fieldname in SEARCH_FIELDS:
+            _text_column(ctx, leaf, offset, fieldname)
+
+
+def _text_column(ctx: SearchContext, leaf: Any, offset: int, fieldname: str) -> TextColumn | None:
+    """A segment's canonical text column, mapped once per generation."""
+    name = text_column(fieldname)
+    folder = str(ctx.index_path)
+    return cached(ctx, ("text_column", offset, name), lambda: open_text_column(leaf, folder, name))
 
 
 def _has_dates(ctx: SearchContext) -> bool:

@@ -1,4 +1,4 @@
-"""Why a hit ranked where it did: per-field and per-term BM25F scores with the field boosts."""
+"""Why a hit ranked where it did: each term's share of its BM25F score, from the ranking code."""
 
 from __future__ import annotations
 
@@ -8,41 +8,18 @@ from whoosh import query as wq
 
 from index.schema import SEARCH_FIELDS
 from search.context import SearchContext
-from search.query import positive_leaves
+from search.ranking import score_parts
 
-_MAX_TERMS = 64  # leaves scored per hit; wide expansions are summarised by their best terms
+_MAX_TERMS = 64  # parts listed per hit; the best ones
 
 
 def explain_hit(
     ctx: SearchContext, q: wq.Query, docnum: int, score: float | None, sort: str
 ) -> dict[str, Any]:
-    """The `explain` object of one hit: its score, how it was sorted, the score each search
-    field contributed, each matched term's score, the field boosts and the query as run."""
-    searcher = ctx.searcher
-    weighting = searcher.weighting
-    matched: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for fieldname, text in _leaf_terms(q):
-        if (fieldname, text) in seen or len(seen) >= _MAX_TERMS:
-            continue
-        seen.add((fieldname, text))
-        if fieldname not in searcher.schema or (fieldname, text) not in searcher.reader():
-            continue
-        postings = searcher.postings(fieldname, text)
-        postings.skip_to(docnum)
-        if not postings.is_active() or postings.id() != docnum:
-            continue
-        scorer = weighting.scorer(searcher, fieldname, text)
-        matched.append(
-            {
-                "field": fieldname,
-                "term": text,
-                "score": round(float(scorer.score(postings)), 4),
-                "frequency": int(postings.weight()),
-                "doc_frequency": searcher.doc_frequency(fieldname, text),
-            }
-        )
-    matched.sort(key=lambda m: -m["score"])
+    """The `explain` object of one hit: its score, how it was sorted, the score each field
+    contributed, each matched term's score (the typed text in `<field>_chars`, its words in the
+    word field), the field boosts and the query as run."""
+    matched = sorted(score_parts(ctx, q, docnum), key=lambda m: -m["score"])[:_MAX_TERMS]
     fields: dict[str, float] = {}
     for m in matched:
         fields[m["field"]] = round(fields.get(m["field"], 0.0) + m["score"], 4)
@@ -54,14 +31,3 @@ def explain_hit(
         "matched": matched,
         "query": str(q)[:500],
     }
-
-
-def _leaf_terms(q: wq.Query) -> list[tuple[str, str]]:
-    """(field, text) of the positive terms of `q`, phrases split into their words."""
-    out: list[tuple[str, str]] = []
-    for node in positive_leaves(q):
-        if isinstance(node, wq.Phrase):
-            out.extend((node.fieldname, w) for w in node.words)
-        else:
-            out.append((node.fieldname, node.text))
-    return out

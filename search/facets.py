@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from search.columns import column_values
+from index.engine import column_values
 from search.context import SearchContext, cached
 from search.request import FacetValue
 

@@ -1,8 +1,8 @@
-"""Reading whole posting lists fast: a block at a time from the codec's arrays, kept decoded.
+"""Whole posting lists, decoded once (through the engine seam) and kept per index generation.
 
 Whoosh's matchers step one posting at a time in Python. Matching, facet counts and ranking over
-a known set of documents need whole lists, so these read each block's arrays directly (falling
-back to the generic matcher API for a codec without them) and keep recent lists decoded.
+a known set of documents need whole lists; `index.engine.posting_arrays` reads them a block at
+a time, and the recent ones are kept decoded here.
 """
 
 from __future__ import annotations
@@ -10,32 +10,8 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+from index.engine import posting_arrays
 from search.context import LRU, SearchContext, cached
-
-
-def posting_arrays(matcher: Any) -> tuple[array, array]:
-    """(docnums, weights) of a fresh posting matcher (a deletion filter is looked through)."""
-    raw = getattr(matcher, "child", matcher)
-    ids, weights = array("i"), array("f")
-    try:
-        while raw.is_active():
-            if raw._ids is None:
-                raw._read_ids()
-            if raw._weights is None:
-                raw._read_weights()
-            i = raw._i
-            ids.extend(raw._ids[i:])
-            weights.extend(raw._weights[i:])
-            raw._i = raw._blocklength
-            raw._next_block()
-        return ids, weights
-    except AttributeError:  # another codec: the generic, slower path
-        ids, weights = array("i"), array("f")
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return ids, weights
 
 
 def term_postings(

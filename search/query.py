@@ -1,16 +1,15 @@
-"""The query language: user text → Whoosh query, with limits, and single-character expansion.
+"""The query language: user text → a Whoosh query tree whose leaves are literal terms.
 
-Syntax: words are ANDed; `a OR b`; `-word` or `NOT word`; `"exact phrase"`; `title:word` /
-`content:word` (also 标题: / 正文:); parentheses. Unquoted Chinese runs are segmented with the
-index's analyzer (query mode) into words that are ANDed across fields, so 锂电负极材料 finds a
-document with 锂电 in the title and 负极材料 in the content. Full-width forms and Chinese
-quotes (“…”) are folded first.
+Syntax: space-separated terms are ANDed; `a OR b`; `-term` or `NOT term`; `"exact phrase"`;
+`title:term` / `content:term` (also 标题: / 正文:); parentheses. Every term, quoted or not, is a
+`Literal`: the report must contain exactly that text (see `search.literal`), in any search field
+unless a field is named. Quotes only let a term hold spaces. Full-width forms and Chinese quotes
+(“…”) are folded first.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -22,12 +21,11 @@ from whoosh.fields import Schema
 from whoosh.qparser import QueryParser, plugins, syntax
 from whoosh.qparser.taggers import RegexTagger
 
-from corpus.segment import is_han
 from corpus.settings import Settings
 from index.schema import SEARCH_FIELDS
-from search.charquery import CHAR_LISTS, CharTerms
-from search.context import LRU, SearchContext, cached
+from search.literal import Literal, LiteralTerm
 from search.request import BadRequest
+from search.snippets import MatchTerms
 
 # Field names a user may write, and what they search.
 FIELD_ALIASES = {"title": "title", "content": "content", "标题": "title", "正文": "content"}
@@ -39,28 +37,13 @@ _PHRASE = re.compile(r'"[^"]*"')
 _DANGLING = re.compile(
     r"(?:^|(?<=\s))(?:OR|AND|NOT)$|^(?:OR|AND)(?=\s)|(?<=[\s(])(?:OR|AND)(?=\s*\))"
 )
-# One-character function words dropped when they come out of segmenting a longer unquoted run
-# (山西的锂 → 山西 锂): every document has them, and expanding them costs hundreds of terms.
-_STOP_CHARS = frozenset("的了和与及在是对把被将为之或而并等")
 # Deepest parenthesis nesting accepted: deeper queries are refused before parsing.
 MAX_NESTING = 8
 
 
-@dataclass(frozen=True)
-class MatchTerms:
-    """What a snippet marks: whole words, single Han characters (expanded), and phrases."""
-
-    words: frozenset[str] = frozenset()
-    chars: frozenset[str] = frozenset()
-    phrases: tuple[tuple[str, ...], ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.words or self.chars or self.phrases)
-
-
 @dataclass
 class ParsedQuery:
-    """A parsed user query: the Whoosh query (None when the text was empty), how it was read,
+    """A parsed user query: the query tree (None when the text was empty), how it was read,
     notices for the user, and the terms to highlight."""
 
     query: wq.Query | None
@@ -71,15 +54,6 @@ class ParsedQuery:
 
 class _TooManyTerms(Exception):
     pass
-
-
-class LeftoverChar(wq.Term):
-    """A one-character word cut out of a longer typed word (大 in 大飞机): searched as itself.
-
-    Only a character typed on its own (锂) means "any word containing it"; a leftover of
-    segmentation is the same token the indexer made from the same text, so expanding it would
-    only add noise (大会, 扩大…) and cost. It is expanded only when the index does not have it.
-    """
 
 
 class _FieldTagger(RegexTagger):
@@ -97,56 +71,47 @@ class _FieldsPlugin(plugins.FieldsPlugin):
         return [(_FieldTagger(self.expr), 0)]
 
 
-class _SegmentPlugin(plugins.Plugin):
-    """Split each unquoted word into the analyzer's words (an AND group keeping its field), and
-    count words and operators so an over-long query is refused before anything is searched."""
+class LiteralNode(syntax.TextNode):
+    """A typed term (a word or a quoted phrase) that becomes a `Literal` for its field."""
 
-    def __init__(self, schema: Schema, max_terms: int) -> None:
-        self.analyzer = schema["content"].analyzer
+    def query(self, parser: QueryParser) -> wq.Query:
+        term = LiteralTerm.parse(self.text)
+        if term is None:  # punctuation only
+            return wq.NullQuery
+        return Literal(self.fieldname or "content", term, boost=self.boost)
+
+
+class _LiteralPlugin(plugins.Plugin):
+    """Turn each word and quoted phrase into a `LiteralNode` (keeping its field), and count terms
+    and operators so an over-long query is refused before anything is searched."""
+
+    def __init__(self, max_terms: int) -> None:
         self.max_terms = max_terms
         self.count = 0
 
     def filters(self, parser: QueryParser) -> list[tuple[Any, int]]:
         # After field names are applied (100), before fields are multiplied (110).
-        return [(self.do_segment, 105)]
+        return [(self.do_literals, 105)]
 
-    def words(self, text: str) -> list[str]:
-        return [t.text for t in self.analyzer(text, mode="query")]
-
-    def do_segment(self, parser: QueryParser, group: syntax.GroupNode) -> syntax.GroupNode:
+    def do_literals(self, parser: QueryParser, group: syntax.GroupNode) -> syntax.GroupNode:
         out = group.empty_copy()
         for node in group:
             if isinstance(node, syntax.GroupNode):
-                node = self.do_segment(parser, node)
-            elif isinstance(node, plugins.PhrasePlugin.PhraseNode):
-                self.add(len(self.words(node.text)))
+                node = self.do_literals(parser, node)
             elif isinstance(node, syntax.Operator):
-                self.add(1)
-            elif isinstance(node, syntax.WordNode):
-                words = self.words(node.text)
-                if len(words) > 1:
-                    words = [w for w in words if w not in _STOP_CHARS] or words
-                self.add(len(words))
-                if len(words) > 1:
-                    node = syntax.AndGroup([self._word(node, w) for w in words])
-                    for word in node:
-                        if _is_single_han(word.text):
-                            word.qclass = LeftoverChar
-                elif words:
-                    node.text = words[0]
+                self.add()
+            elif isinstance(node, (syntax.WordNode, plugins.PhrasePlugin.PhraseNode)):
+                self.add()
+                literal = LiteralNode(node.text)
+                literal.startchar, literal.endchar = node.startchar, node.endchar
+                if node.fieldname is not None:
+                    literal.set_fieldname(node.fieldname)
+                node = literal
             out.append(node)
         return out
 
-    @staticmethod
-    def _word(node: syntax.WordNode, text: str) -> syntax.WordNode:
-        word = syntax.WordNode(text)
-        word.startchar, word.endchar = node.startchar, node.endchar
-        if node.fieldname is not None:
-            word.set_fieldname(node.fieldname)
-        return word
-
-    def add(self, n: int) -> None:
-        self.count += n
+    def add(self) -> None:
+        self.count += 1
         if self.count > self.max_terms:
             raise _TooManyTerms
 
@@ -170,7 +135,7 @@ def make_parser(schema: Schema, max_terms: int) -> QueryParser:
             plugins.PhrasePlugin(),
             plugins.GroupPlugin(),
             plugins.OperatorsPlugin(ops=[(minus, 0)], AndNot=None, AndMaybe=None, Require=None),
-            _SegmentPlugin(schema, max_terms),
+            _LiteralPlugin(max_terms),
             # No field boosts here: the schema's field_boost already weights title terms.
             plugins.MultifieldPlugin(list(SEARCH_FIELDS), group=_FieldsGroup),
         ],
@@ -218,7 +183,7 @@ def parse_query(text: str, schema: Schema, settings: Settings) -> ParsedQuery:
         q = raw.normalize()
     except _TooManyTerms:
         raise BadRequest(
-            "bad_query", f"查询的词和运算符太多，最多 {settings.max_query_terms} 个"
+            "bad_query", f"查询的词语和运算符太多，最多 {settings.max_query_terms} 个"
         ) from None
     except Exception as exc:  # Whoosh's parser reports problems as assorted exceptions
         raise BadRequest("bad_query", f"无法理解查询：{exc}") from None
@@ -251,14 +216,14 @@ def _walk(q: wq.Query) -> list[wq.Query]:
     return out
 
 
-def positive_leaves(q: wq.Query) -> Iterator[wq.Term | wq.Phrase]:
-    """The Term and Phrase nodes of a query that are not under a NOT."""
+def positive_leaves(q: wq.Query) -> Iterator[Literal]:
+    """The literal terms of a query that are not under a NOT."""
     if isinstance(q, wq.Not):
         return
     if isinstance(q, wq.AndNot):
         yield from positive_leaves(q.a)
         return
-    if (isinstance(q, wq.Term) and isinstance(q.text, str)) or isinstance(q, wq.Phrase):
+    if isinstance(q, Literal):
         yield q
     for child in q.children():
         yield from positive_leaves(child)
@@ -266,18 +231,8 @@ def positive_leaves(q: wq.Query) -> Iterator[wq.Term | wq.Phrase]:
 
 def match_terms(q: wq.Query) -> MatchTerms:
     """The positive terms of a query (not those under NOT), for highlighting."""
-    words: set[str] = set()
-    chars: set[str] = set()
-    phrases: set[tuple[str, ...]] = set()
-    for node in positive_leaves(q):
-        if isinstance(node, wq.Term):
-            leftover = isinstance(node, LeftoverChar)
-            (chars if _is_single_han(node.text) and not leftover else words).add(node.text)
-        elif len(node.words) == 1:
-            words.add(node.words[0])
-        elif node.words:
-            phrases.add(tuple(node.words))
-    return MatchTerms(frozenset(words), frozenset(chars), tuple(sorted(phrases)))
+    terms = {leaf.term.key: leaf.term for leaf in positive_leaves(q)}
+    return MatchTerms(tuple(terms[k] for k in sorted(terms)))
 
 
 def describe(q: wq.Query) -> str:
@@ -288,10 +243,10 @@ def describe(q: wq.Query) -> str:
 @functools.lru_cache(maxsize=4096)
 def _describe(q: wq.Query) -> str:
     # Memoised: each level looks at its children twice, which is exponential in the nesting.
+    if isinstance(q, Literal):
+        return _prefix(q.fieldname) + q.term.display
     if isinstance(q, wq.Term):
         return _prefix(q.fieldname) + str(q.text)
-    if isinstance(q, wq.Phrase):
-        return _prefix(q.fieldname) + '"' + _join_words(q.words) + '"'
     kids = [c for c in q.children() if describe(c)]
     if isinstance(q, (wq.And, wq.Or)) and len(kids) == 1:
         return describe(kids[0])
@@ -339,106 +294,6 @@ def _across_fields(q: wq.Query) -> str | None:
     kids = list(q.children())
     if {getattr(k, "fieldname", None) for k in kids} != set(SEARCH_FIELDS):
         return None
-    if all(isinstance(k, wq.Term) for k in kids) and len({k.text for k in kids}) == 1:
-        return str(kids[0].text)
-    if all(isinstance(k, wq.Phrase) for k in kids) and len({tuple(k.words) for k in kids}) == 1:
-        return '"' + _join_words(kids[0].words) + '"'
+    if all(isinstance(k, Literal) for k in kids) and len({k.term.key for k in kids}) == 1:
+        return kids[0].term.display
     return None
-
-
-def _join_words(words: list[str]) -> str:
-    out = ""
-    for w in words:
-        if out and out[-1].isascii() and out[-1].isalnum() and w[:1].isascii() and w[:1].isalnum():
-            out += " "
-        out += w
-    return out
-
-
-def _is_single_han(text: str) -> bool:
-    return len(text) == 1 and is_han(text)
-
-
-def expand_query(q: wq.Query, ctx: SearchContext, notices: list[str] | None = None) -> wq.Query:
-    """Replace each one-character Han term typed on its own by the indexed terms containing it.
-
-    jieba keeps 锂电 and 锂电池 whole, so a query for 锂 alone would find only the rare
-    documents where 锂 stands as a word. A character cut from a longer typed word (大 in 大飞机,
-    a `LeftoverChar`) stays itself when the index has it. The expansion is a `CharTerms`, matched
-    as one merged posting list. The indexed terms of the field that contain the character are looked
-    up in that field's lexicon, most frequent first, capped at `settings.max_expansion`; see
-    `char_terms` for how the lookup is cached per index generation.
-    """
-    cap = ctx.settings.max_expansion
-    capped: set[str] = set()
-    lists = cached(ctx, "char_lists", lambda: LRU(CHAR_LISTS))
-
-    def expand(node: wq.Query) -> wq.Query:
-        if isinstance(node, wq.Term) and isinstance(node.text, str) and _is_single_han(node.text):
-            if isinstance(node, LeftoverChar) and _indexed(ctx, node.text):
-                return node
-            terms, total = char_terms(ctx, node.fieldname, node.text)
-            if total > cap:
-                capped.add(node.text)
-            if not terms:
-                return node
-            children = [wq.Term(node.fieldname, t) for t in terms]
-            return CharTerms(children, boost=node.boost, cache=lists)
-        return node.apply(expand)
-
-    q = expand(q)
-    if notices is not None and capped:
-        chars = "、".join(sorted(capped))
-        notices.append(f"包含“{chars}”的词太多，只搜索了其中最常见的 {cap} 个")
-    return q
-
-
-def _indexed(ctx: SearchContext, text: str) -> bool:
-    """Whether any searched field has `text` as a word (decided once for all fields, so that
-    a word is not exact in one field and expanded in another)."""
-    reader = ctx.searcher.reader()
-    return any(f in reader.schema and reader.doc_frequency(f, text) > 0 for f in SEARCH_FIELDS)
-
-
-def char_terms(ctx: SearchContext, fieldname: str, char: str) -> tuple[tuple[str, ...], int]:
-    """The indexed terms of `fieldname` containing `char` (most frequent first, at most
-    `max_expansion`), and how many terms contain it.
-
-    This is the char→terms map, filled lazily: the field's lexicon is read once per index
-    generation into one newline-separated UTF-8 blob, and each character's entry is found by
-    scanning that blob at C speed (a few ms) the first time it is asked for, then cached for the
-    generation. Building the whole map eagerly costs seconds on a large index.
-    """
-    cap = ctx.settings.max_expansion
-    return cached(
-        ctx, ("char_terms", fieldname, char, cap), lambda: _char_terms(ctx, fieldname, char, cap)
-    )
-
-
-def _lexicon_blob(ctx: SearchContext, fieldname: str) -> bytes:
-    def build() -> bytes:
-        reader = ctx.searcher.reader()
-        if fieldname not in reader.schema:
-            return b"\n"
-        return b"\n" + b"\n".join(reader.lexicon(fieldname)) + b"\n"
-
-    return cached(ctx, ("lexicon", fieldname), build)
-
-
-def _char_terms(
-    ctx: SearchContext, fieldname: str, char: str, cap: int
-) -> tuple[tuple[str, ...], int]:
-    blob = _lexicon_blob(ctx, fieldname)
-    needle = char.encode("utf-8")
-    found: list[bytes] = []
-    pos = blob.find(needle)
-    while pos >= 0:
-        start = blob.rfind(b"\n", 0, pos) + 1
-        end = blob.find(b"\n", pos)
-        found.append(blob[start:end])
-        pos = blob.find(needle, end)
-    total = len(found)
-    if total > cap:
-        reader = ctx.searcher.reader()
-        found = heapq.nlargest(cap, found, key=lambda t: reader.doc_frequency(fieldname, t))
-    return tuple(t.decode("utf-8") for t in found), total

@@ -1,13 +1,15 @@
-"""Top hits by BM25F over an already-known set of matching documents.
+"""Top hits by BM25F over an already-known set of matching documents: the one ranking path.
 
-`run_search` knows every matching document before ranking (facets need the whole set). Whoosh
-would find them again by walking the query's matcher tree one document at a time, with the
-per-field ORs inside ANDs doing a `skip_to` on every child: most of a query's time on the full
-corpus. Here each positive term's postings are read a block at a time and only documents in
-the set are scored, with the same formula as Whoosh's BM25F (global idf and average length,
-the document's stored field length, the query boosts, sums over AND/OR), so the scores equal
-Whoosh's. Queries with nodes this does not model (phrases, ranges) return None and are ranked by
-Whoosh instead.
+`run_search` knows every matching document before ranking (facets need the whole set), so each
+positive term is scored only over the documents in that set, from whole posting lists.
+
+A literal term found in a field scores twice, both with Whoosh's BM25F formula (global idf and
+average length, the document's stored field length, the field boosts, sums over AND/OR):
+- as the text typed: its occurrences in the field (the character index's posting weight, or the
+  occurrences counted when its text was checked), with the idf of the documents it occurs in;
+- as jieba's words: each word of the term (query-mode segmentation), as a word engine would.
+So a report where 机遇 is a word outranks one with 机遇 only inside 坠机遇难, and a phrase that
+occurs often outranks one that occurs once. Filters and NOT add no score.
 """
 
 from __future__ import annotations
@@ -16,78 +18,120 @@ import heapq
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.scoring import BM25F, bm25
-from whoosh.util.numeric import byte_to_length
 
+from index.chargrams import chars_field
+from index.engine import bm25_parameters, field_lengths, idf
 from index.schema import SEARCH_FIELDS
-from search.charquery import CharTerms, merged_postings
-from search.columns import segment_values
 from search.context import SearchContext, cached
-from search.docsets import matching_docs, phrase_docs
+from search.docsets import literal_match, matching_docs
+from search.literal import Literal
 from search.postings import term_segments
 
+Scores = dict[int, float]
 
-def rank(
-    ctx: SearchContext, q: wq.Query, docs: set[int], limit: int
-) -> list[tuple[int, float]] | None:
-    """The best `limit` (docnum, score) of `docs` for `q`, best first (ties: lower docnum first);
-    None when `q` has a node this ranking does not model."""
-    weighting = ctx.searcher.weighting
-    if type(weighting) is not BM25F:
-        return None
-    scores: dict[int, float] = {}
-    if not _add(ctx, q, docs, scores, 1.0, exact=True):
-        return None
+
+def rank(ctx: SearchContext, q: wq.Query, docs: set[int], limit: int) -> list[tuple[int, float]]:
+    """The best `limit` (docnum, score) of `docs` for `q`, best first (ties: lower docnum first).
+
+    Raises TypeError for a query node it does not know (the parser makes none).
+    """
+    if type(ctx.searcher.weighting) is not BM25F:
+        raise TypeError("zhsearch ranks with BM25F")
+    scores: Scores = {}
+    _add(ctx, q, docs, scores, 1.0, exact=True)
     best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
-    if len(best) < limit:  # documents matched only through NOT-free structure with no score
+    if len(best) < limit:  # documents matched only through structure with no score
         seen = {d for d, _ in best}
         rest = sorted(d for d in docs if d not in seen)
         best.extend((d, 0.0) for d in rest[: limit - len(best)])
     return best
 
 
+def score_parts(ctx: SearchContext, q: wq.Query, docnum: int) -> list[dict[str, Any]]:
+    """What each positive term contributed to one document's score, for `explain`."""
+    parts: list[dict[str, Any]] = []
+    _add(ctx, q, {docnum}, {}, 1.0, exact=False, parts=parts)
+    return [p for p in parts if p["score"]]
+
+
 def _add(
     ctx: SearchContext,
     q: wq.Query,
     docs: set[int],
-    scores: dict[int, float],
+    scores: Scores,
     boost: float,
     exact: bool = False,
-) -> bool:
-    """Add `q`'s score to `scores` for the documents of `docs` that `q` matches; False when `q`
-    is not modelled. `exact`: every document in `docs` is known to match `q`."""
+    parts: list[dict[str, Any]] | None = None,
+) -> None:
+    """Add `q`'s score to `scores` for the documents of `docs` that `q` matches. `exact`: every
+    document in `docs` is known to match `q`. `parts`, when given, collects each term's share."""
+    ctx.budget.check()
     boost *= q.boost
-    if isinstance(q, CharTerms):
-        return _add_char_terms(ctx, q, docs, scores, boost)
+    if isinstance(q, Literal):
+        _add_literal(ctx, q, docs, scores, boost, parts)
+        return
     if isinstance(q, wq.Term):
         if isinstance(q.text, str):
-            _add_term(ctx, q.fieldname, q.text, docs, scores, boost)
-        return True
-    if isinstance(q, wq.Phrase):
-        # Whoosh scores a phrase match as the sum of its words' scores, where it matches.
-        if any(not isinstance(w, str) for w in q.words):
-            return False
-        where = phrase_docs(ctx, q) & docs
-        for word in dict.fromkeys(q.words) if where else ():
-            _add_term(ctx, q.fieldname, word, where, scores, boost * q.words.count(word))
-        return True
-    if isinstance(q, wq.Not):
-        return True  # excluded documents are already out of `docs`; NOT adds no score
-    plain = not getattr(q, "minmatch", 0) and not getattr(q, "scale", None)
-    if isinstance(q, (wq.And, wq.AndNot)) and plain:
+            _add_term(ctx, q.fieldname, q.text, docs, scores, boost, parts)
+        return
+    if isinstance(q, (wq.Not, wq.Every)) or q is wq.NullQuery:
+        return  # excluded documents are already out of `docs`; NOT and "everything" add nothing
+    if isinstance(q, (wq.And, wq.AndNot)):
         if not exact:  # an AND under an OR scores only the documents that match all of it
             docs = matching_docs(ctx, q) & docs
             if not docs:
-                return True
+                return
         children = [q.a] if isinstance(q, wq.AndNot) else list(q.children())
-        return all(_add(ctx, c, docs, scores, boost, exact=True) for c in children)
-    if isinstance(q, wq.Or) and plain:
-        return all(_add(ctx, c, docs, scores, boost) for c in q.children())
-    return False
+        for child in children:
+            _add(ctx, child, docs, scores, boost, exact=True, parts=parts)
+        return
+    if isinstance(q, wq.Or):
+        for child in q.children():
+            _add(ctx, child, docs, scores, boost, parts=parts)
+        return
+    raise TypeError(f"cannot rank {type(q).__name__}")
+
+
+def _add_literal(
+    ctx: SearchContext,
+    q: Literal,
+    docs: set[int],
+    scores: Scores,
+    boost: float,
+    parts: list[dict[str, Any]] | None,
+) -> None:
+    """The typed text's own BM25 in the field, then its words'."""
+    match = literal_match(ctx, q.fieldname, q.term)
+    if not match.segments:
+        return
+    field = chars_field(q.fieldname)
+    searcher = ctx.searcher
+    gram = q.term.exact_gram
+    # One n-gram: its own idf, as Whoosh computes it; checked text: the documents it occurs in.
+    text_idf = searcher.idf(field, gram) if gram else idf(searcher.doc_count_all(), len(match))
+    where = _score_postings(
+        ctx, field, text_idf, match.segments, docs, scores, boost, parts, q.term.display
+    )
+    if not where:
+        return
+    for word in query_words(ctx, q.term.text):
+        _add_term(ctx, q.fieldname, word, where, scores, boost, parts)
+
+
+def query_words(ctx: SearchContext, text: str) -> tuple[str, ...]:
+    """jieba's words of typed text (query mode), each once: the word-level half of ranking."""
+    analyzer = ctx.searcher.schema["content"].analyzer
+    return _query_words(analyzer, text)
+
+
+@lru_cache(maxsize=4096)
+def _query_words(analyzer: Any, text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.text for t in analyzer(text, mode="query")))
 
 
 def _add_term(
@@ -95,26 +139,56 @@ def _add_term(
     fieldname: str,
     text: str,
     docs: set[int],
-    scores: dict[int, float],
+    scores: Scores,
     boost: float,
+    parts: list[dict[str, Any]] | None = None,
 ) -> None:
-    segments = term_segments(ctx, fieldname, text)
-    if not segments:
+    """One indexed term's BM25F score for the documents of `docs` holding it."""
+    found = term_segments(ctx, fieldname, text)
+    if not found:
         return
+    term_idf = ctx.searcher.idf(fieldname, text)
+    segments = tuple((offset, ids, weights) for _, offset, ids, weights in found)
+    _score_postings(ctx, fieldname, term_idf, segments, docs, scores, boost, parts, text)
+
+
+def _score_postings(
+    ctx: SearchContext,
+    fieldname: str,
+    term_idf: float,
+    segments: tuple[tuple[int, array, array], ...],
+    docs: set[int],
+    scores: Scores,
+    boost: float,
+    parts: list[dict[str, Any]] | None,
+    label: str,
+) -> set[int]:
+    """Add BM25 of postings (weights = frequency x field boost) to `scores` for the documents
+    in `docs`; the documents scored."""
     searcher = ctx.searcher
-    weighting = searcher.weighting
-    b = weighting._field_B.get(fieldname, weighting.B)
-    k1 = weighting.K1
-    idf = searcher.idf(fieldname, text)
+    b, k1 = bm25_parameters(searcher.weighting, fieldname)
     avgfl = searcher.avg_field_length(fieldname) or 1
     scorable = searcher.schema[fieldname].scorable
     get = scores.get
-    for leaf, offset, ids, weights in segments:
-        lengths = _lengths(ctx, leaf, offset, fieldname) if scorable else None
+    seen: set[int] = set()
+    for offset, ids, weights in segments:
+        lengths = _lengths(ctx, offset, fieldname) if scorable else None
         for local, weight in _in_set(ids, weights, docs, offset):
-            s = bm25(idf, weight, lengths[local], avgfl, b, k1) if lengths else weight
+            s = bm25(term_idf, weight, lengths[local], avgfl, b, k1) if lengths else weight
             docnum = local + offset
             scores[docnum] = get(docnum, 0.0) + s * boost
+            seen.add(docnum)
+            if parts is not None:
+                parts.append(
+                    {
+                        "field": fieldname,
+                        "term": label,
+                        "score": round(float(s * boost), 4),
+                        "frequency": round(float(weight), 4),
+                        "idf": round(term_idf, 4),
+                    }
+                )
+    return seen
 
 
 def _in_set(ids: array, weights: array, docs: set[int], offset: int) -> Iterator[tuple[int, float]]:
@@ -132,62 +206,20 @@ def _in_set(ids: array, weights: array, docs: set[int], offset: int) -> Iterator
             yield local, weight
 
 
-def _add_char_terms(
-    ctx: SearchContext, q: CharTerms, docs: set[int], scores: dict[int, float], boost: float
-) -> bool:
-    terms = q.subqueries
-    if not all(isinstance(t, wq.Term) and t.boost == 1.0 for t in terms):
-        return False
-    fieldname = terms[0].fieldname
-    texts = [t.text for t in terms]
-    get = scores.get
-    for subsearcher, offset in _subsearchers(ctx):
-        ids, values = merged_postings(subsearcher, fieldname, texts, q.cache)
-        for local, s in zip(ids, values, strict=True):
-            docnum = local + offset
-            if docnum in docs:
-                scores[docnum] = get(docnum, 0.0) + s * boost
-    return True
-
-
-def _subsearchers(ctx: SearchContext) -> list[tuple[Any, int]]:
-    searcher = ctx.searcher
-    if searcher.is_atomic():
-        return [(searcher, 0)]
-    return list(searcher.subsearchers)
-
-
 def prepare_lengths(ctx: SearchContext) -> None:
     """Read the searched fields' lengths of every segment now rather than on first use."""
-    for leaf, offset in ctx.searcher.reader().leaf_readers():
-        for fieldname in SEARCH_FIELDS:
-            if fieldname in leaf.schema and leaf.schema[fieldname].scorable:
-                _lengths(ctx, leaf, offset, fieldname)
+    for _leaf, offset in ctx.searcher.reader().leaf_readers():
+        for name in SEARCH_FIELDS:
+            for fieldname in (name, chars_field(name)):
+                if fieldname in ctx.searcher.schema:
+                    _lengths(ctx, offset, fieldname)
 
 
-def _lengths(ctx: SearchContext, leaf: Any, offset: int, fieldname: str) -> list[int]:
+def _lengths(ctx: SearchContext, offset: int, fieldname: str) -> list[int]:
     """Every document's stored length of `fieldname` in one segment, read once per generation."""
-    return cached(ctx, ("lengths", offset, fieldname), lambda: field_lengths(leaf, fieldname))
 
+    def build() -> list[int]:
+        leaf = dict((o, leaf) for leaf, o in ctx.searcher.reader().leaf_readers())[offset]
+        return field_lengths(leaf, fieldname)
 
-def field_lengths(leaf: Any, fieldname: str) -> list[int]:
-    """A segment's per-document lengths of `fieldname` (at least 1), as Whoosh's scorer sees them.
-
-    The whoosh3 codec keeps them as one byte per document; reading that column whole is ~50x
-    faster than a `doc_field_length` call per document.
-    """
-    cached_reader = getattr(getattr(leaf, "_perdoc", None), "_cached_reader", None)
-    if cached_reader is None:  # another codec
-        return _lengths_per_document(leaf, fieldname)
-    column = cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
-        # No document of the segment has the field. Whoosh's scorer then gets its default, 1,
-        # after a file-existence check per document.
-        return [1] * leaf.doc_count_all()
-    table = [byte_to_length(b) or 1 for b in range(256)]  # a missing length (0) scores as 1
-    return [table[b] for b in segment_values(column)]
-
-
-def _lengths_per_document(leaf: Any, fieldname: str) -> list[int]:
-    length = leaf.doc_field_length
-    return [length(d, fieldname, 1) or 1 for d in range(leaf.doc_count_all())]
+    return cached(ctx, ("lengths", offset, fieldname), build)

@@ -20,10 +20,10 @@ from search.facets import (
     region_facet,
     region_name,
 )
-from search.query import MatchTerms, ParsedQuery, expand_query, match_terms, parse_query
+from search.query import ParsedQuery, match_terms, parse_query
 from search.ranking import rank
 from search.request import BadRequest, Facets, Hit, SearchRequest, SearchResult, page_count
-from search.snippets import highlight_text, make_snippet
+from search.snippets import MatchTerms, highlight_text, make_snippet
 from search.suggest import did_you_mean
 from search.synonyms import Expansion, SynonymTable, expand_synonyms, load_synonyms
 
@@ -74,19 +74,9 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
             dates = arrays.dates
             top = heapq.nlargest(limit, matching, key=lambda d: (dates[d], -d))
             page: list[tuple[int, float | None]] = [(d, None) for d in top[offset:]]
-        elif (ranked_page := rank(ctx, text_q, matching, limit)) is not None:
-            page = ranked_page[offset:]
         else:
-            filtered = len(matching) < len(base) or bool(shared_filters)
-            results = ctx.searcher.search(
-                text_q,
-                limit=limit,
-                filter=matching if filtered else None,
-                # Whoosh's block-quality skipping can drop a better document (seen on the full
-                # corpus); this path is only for query shapes `rank` does not model.
-                optimize=False,
-            )
-            page = [(h.docnum, h.score) for h in results[offset:limit]]
+            page = list(rank(ctx, text_q, matching, limit)[offset:])
+        ctx.budget.check()
         terms = parsed.terms if request.highlight else MatchTerms()
         wider = synonym_terms if request.highlight else MatchTerms()
         hits = [_hit(shown_document(ctx, d), score, terms, ctx, wider) for d, score in page]
@@ -115,8 +105,8 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
 def _text_query(
     request: SearchRequest, ctx: SearchContext, notices: list[str]
 ) -> tuple[ParsedQuery, wq.Query, list[Expansion]]:
-    """The parsed query, the Whoosh query to run (synonyms and single characters expanded)
-    and the synonym expansions made; `notices` gets what the user should know."""
+    """The parsed query, the query to run (synonyms expanded) and the synonym expansions made;
+    `notices` gets what the user should know."""
     parsed = parse_query(request.q, ctx.searcher.schema, ctx.settings)
     notices.extend(parsed.notices)
     if parsed.query is None:
@@ -133,7 +123,7 @@ def _text_query(
         if expansions:
             said = "；".join(f"{e.term} → {'、'.join(e.synonyms)}" for e in expansions)
             notices.append(f"已用同义词扩展查询：{said}")
-    return parsed, expand_query(q, ctx, notices), expansions
+    return parsed, q, expansions
 
 
 def _count(request: SearchRequest, ctx: SearchContext) -> int:

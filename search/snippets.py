@@ -1,12 +1,13 @@
 """Snippets: the best passages of a document with the query's matches in <mark>, safely escaped.
 
 Text is escaped first and marks are added around spans, so nothing from a document can inject
-markup. Matches come from re-tokenising the stored text with the index analyzer (true character
-offsets, sub-words included) and comparing token texts with the query's terms; overlapping
-matches (锂电池 / 锂电 / 电池) are merged into one mark. Passages are cut only where no word or
-number runs across the cut, preferably at sentence or clause punctuation. Only sentences that
-contain a query term are tokenised, and only the first `SCAN_CHARS` characters are considered,
-so the cost stays small however long the document is.
+markup. A mark is exactly what a query term matched: each term's match rule
+(`LiteralTerm.text_pattern`) is run over the normalised text and the spans are mapped back to
+the original characters, so 中石油 or a copied phrase is marked whole, never in pieces.
+Overlapping marks merge. Passages are cut only where no word or number runs across the cut
+(the sentence is tokenised with the index analyzer for that), preferably at sentence or clause
+punctuation. Only the first `SCAN_CHARS` characters are considered, so the cost stays small
+however long the document is.
 
 The query-independent part (normalised text, sentences, each sentence's words) is an
 `AnalysedText`, which the search layer caches per document so repeated hits are not re-tokenised.
@@ -16,14 +17,14 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from corpus.segment import normalize
-from search.query import MatchTerms
+from search.literal import LiteralTerm
 
 SCAN_CHARS = 20_000  # characters of a document considered for passages
-MAX_CANDIDATES = 24  # most sentences tokenised while looking for real word matches
 FALLBACK_CHARS = 120  # length of the lead passage when nothing matches
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;\n]+|$)")
@@ -34,6 +35,17 @@ _SPACE = re.compile(r"\s+")
 
 Span = tuple[int, int]  # [start, end) character offsets into the original text
 Analyzer = Callable[..., Iterable]
+Match = tuple[int, int, str]  # original [start, end) and the matched term's key
+
+
+@dataclass(frozen=True)
+class MatchTerms:
+    """What a snippet marks: the literal terms a query matched (not those under NOT)."""
+
+    terms: tuple[LiteralTerm, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
 
 
 @dataclass
@@ -80,6 +92,19 @@ class AnalysedText:
             self.norm_spans.pop()
         self._words: dict[int, _Words] = {}
         self._whole: _Words | None = None
+
+    def matches(self, terms: MatchTerms) -> list[Match]:
+        """Every match of the terms in the scanned text, in original offsets, in order."""
+        out: list[Match] = []
+        offsets = self.offsets
+        for term in terms.terms:
+            for m in term.text_pattern.finditer(self.norm):
+                s, e = m.span()
+                if offsets is not None:
+                    s, e = offsets[s], offsets[e]
+                out.append((s, e, term.key))
+        out.sort()
+        return out
 
     def words(self, i: int) -> _Words:
         """Sentence i's words (tokenised on first use; concurrent first uses agree)."""
@@ -130,8 +155,7 @@ def highlight_text(text: str | AnalysedText, terms: MatchTerms, analyzer: Analyz
     if not terms:
         return html.escape(raw)
     analysed = text if isinstance(text, AnalysedText) else AnalysedText(raw, analyzer, None)
-    sentence = _match(analysed.whole(), terms)
-    return _render(raw, 0, len(raw), [(s, e) for s, e, _ in sentence.matches])
+    return _render(raw, 0, len(raw), [(s, e) for s, e, _ in analysed.matches(terms)])
 
 
 def make_snippet(
@@ -152,93 +176,41 @@ def make_snippet(
     text = analysed.text
     if not text:
         return ""
-    norm, norm_spans, sentences = analysed.norm, analysed.norm_spans, analysed.sentences
-    needles = set(terms.words) | set(terms.chars) | {w for p in terms.phrases for w in p}
+    sentences = analysed.sentences
+    found = analysed.matches(terms) if terms else []
+    starts = [s for s, _ in sentences]
+    by_sentence: dict[int, list[Match]] = {}
+    for match in found:
+        i = max(0, bisect_right(starts, match[0]) - 1)
+        by_sentence.setdefault(i, []).append(match)
     matched: dict[int, _Sentence] = {}
 
     def sentence(i: int) -> _Sentence:
         if i not in matched:
-            matched[i] = _match(analysed.words(i), terms)
+            words = analysed.words(i)
+            matched[i] = _Sentence(words.start, words.end, by_sentence.get(i, []), words.unsafe)
         return matched[i]
 
-    # Rank sentences by the query words they contain as plain substrings (cheap), then
-    # tokenise them best first until enough of them hold real word matches.
-    candidates: list[tuple[int, int, int]] = []
-    if needles:
-        for i in range(len(sentences)):
-            s, e = norm_spans[i]
-            seg = norm[s:e]
-            present = [n for n in needles if n in seg]
-            if present:
-                candidates.append((-len(present), -sum(seg.count(n) for n in present), i))
-        candidates.sort()
-    scored = []
-    for _, _, i in candidates[:MAX_CANDIDATES]:
-        matches = sentence(i).matches
-        if matches:
-            keys = {k for _, _, k in matches}
-            scored.append((-len(keys), -min(len(matches), 10), i))
-            if len(scored) >= passages:
-                break
-    chosen = sorted(i for _, _, i in sorted(scored)[:passages])
+    # Sentences with the most different terms first, then the most matches.
+    scored = sorted(
+        (-len({k for _, _, k in ms}), -min(len(ms), 10), i) for i, ms in by_sentence.items()
+    )
+    chosen = sorted(i for _, _, i in scored[:passages])
     if not chosen:
         chosen = [next((i for i, (s, e) in enumerate(sentences) if text[s:e].strip()), 0)]
         chars = min(chars, FALLBACK_CHARS)
     windows = _merge([_window(i, sentences, sentence, text, chars) for i in chosen if sentences])
     out: list[str] = []
     previous_end = 0
-    with_terms = {i for _, _, i in candidates}
     for start, end in windows:
         if start > previous_end and text[previous_end:start].strip():
             out.append("…")
-        for i in with_terms:  # sentences a passage took in whole still need their marks
-            if i not in matched and sentences[i][0] < end and sentences[i][1] > start:
-                sentence(i)
-        spans = [(s, e) for i in matched for s, e, _ in matched[i].matches if s < end and e > start]
+        spans = [(s, e) for s, e, _ in found if s < end and e > start]
         out.append(_render(text, start, end, spans))
         previous_end = end
     if text[previous_end:].strip():
         out.append("…")
     return "".join(out)
-
-
-def _match(words: _Words, terms: MatchTerms) -> _Sentence:
-    """The query's matches among a stretch's words."""
-    matches: list[tuple[int, int, object]] = []
-    by_pos: dict[int, list[tuple[str, int, int]]] = {}
-    for word, pos, s, e in words.tokens:
-        if word in terms.words:
-            matches.append((s, e, word))
-        for ch in terms.chars:
-            if ch in word:
-                if len(word) == e - s:
-                    matches.extend((s + i, s + i + 1, ch) for i, c in enumerate(word) if c == ch)
-                else:  # normalisation changed the length: mark the whole word
-                    matches.append((s, e, ch))
-        if terms.phrases:
-            by_pos.setdefault(pos, []).append((word, s, e))
-    for phrase in terms.phrases:
-        for pos, items in by_pos.items():
-            for word, s, _ in items:
-                if word != phrase[0]:
-                    continue
-                last = _phrase_end(by_pos, pos, phrase)
-                if last is not None:
-                    matches.append((s, last, phrase))
-    matches.sort(key=lambda m: (m[0], m[1]))
-    return _Sentence(words.start, words.end, matches, words.unsafe)
-
-
-def _phrase_end(
-    by_pos: dict[int, list[tuple[str, int, int]]], pos: int, phrase: tuple
-) -> int | None:
-    end = None
-    for k, word in enumerate(phrase[1:], 1):
-        found = [e for w, _, e in by_pos.get(pos + k, ()) if w == word]
-        if not found:
-            return None
-        end = max(found)
-    return end
 
 
 def _window(

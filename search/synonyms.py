@@ -1,9 +1,9 @@
 """Query-time synonyms: an editable file of equivalent words, applied to the parsed query.
 
-Each line of the file is one group (`光伏, 太阳能电池`). A query word, or a run of words the
-segmenter split (太阳能 电池), equal to a group member is replaced by an OR of the whole group,
-each member analysed like the field it searches (a phrase when it is several words). The file is
-re-read when it changes, so editing it needs no reindex.
+Each line of the file is one group (`光伏, 太阳能电池`). A typed term, or a run of ANDed terms
+(太阳能 电池), equal to a group member is replaced by an OR of the whole group, each member a
+literal term of the same fields. The file is re-read when it changes, so editing it needs no
+reindex.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from whoosh import query as wq
 
 from corpus.segment import normalize
 from index.schema import SEARCH_FIELDS
+from search.literal import Literal, LiteralTerm
 
 _MAX_RUN = 4  # longest run of segmented words joined to match a multi-word member
 
@@ -100,12 +101,9 @@ def expand_synonyms(
             return None
         options: list[wq.Query] = [original]
         for member in others:
-            for fieldname in fields:
-                words = [t.text for t in schema[fieldname].analyzer(member, mode="query")]
-                if len(words) == 1:
-                    options.append(wq.Term(fieldname, words[0]))
-                elif words:
-                    options.append(wq.Phrase(fieldname, words))
+            term = LiteralTerm.parse(member)
+            if term is not None:
+                options.extend(Literal(fieldname, term) for fieldname in fields)
         found.setdefault(key, Expansion(text, others))
         return wq.Or(options)
 
@@ -150,16 +148,16 @@ def expand_synonyms(
 
 
 def _unit(node: wq.Query) -> tuple[str, list[str]] | None:
-    """(word, fields) when `node` searches one word: a Term, or one term across the fields."""
-    if isinstance(node, wq.Term) and isinstance(node.text, str):
-        return node.text, [node.fieldname]
+    """(text, fields) when `node` searches one typed term: a Literal, or one across the fields."""
+    if isinstance(node, Literal):
+        return node.term.text, [node.fieldname]
     if isinstance(node, wq.Or):
         kids = list(node.children())
         if (
             kids
-            and all(isinstance(k, wq.Term) and isinstance(k.text, str) for k in kids)
-            and len({k.text for k in kids}) == 1
+            and all(isinstance(k, Literal) for k in kids)
+            and len({k.term.key for k in kids}) == 1
             and {k.fieldname for k in kids} <= set(SEARCH_FIELDS)
         ):
-            return str(kids[0].text), [k.fieldname for k in kids]
+            return kids[0].term.text, [k.fieldname for k in kids]
     return None

@@ -18,11 +18,9 @@ from collections.abc import Callable
 from whoosh import query as wq
 
 from corpus.settings import Settings
-from index.schema import SEARCH_FIELDS
 from search.context import SearchContext, open_context
-from search.docsets import matching_docs
+from search.docsets import matching_docs, prepare_text_columns
 from search.facets import doc_arrays
-from search.query import char_terms
 from search.ranking import prepare_lengths
 from search.suggest import prepare_suggestions
 
@@ -43,7 +41,7 @@ def warm_up(ctx: SearchContext, quick: bool = False) -> dict[str, float]:
     if not quick:  # lexicons and suggestions take seconds; field lengths serve ranking only
         steps += [
             ("field_lengths", lambda: prepare_lengths(ctx)),
-            ("char_lexicons", lambda: [char_terms(ctx, f, "的") for f in SEARCH_FIELDS]),
+            ("text_columns", lambda: prepare_text_columns(ctx)),
             ("suggestions", lambda: prepare_suggestions(ctx)),
         ]
     timings: dict[str, float] = {}

@@ -94,6 +94,73 @@ def xwlb_two_segments(shared_dir, tmp_path_factory):
     return settings
 
 
+def sentences_of_the_sample() -> list[str]:
+    """Every sentence of the bundled sample articles (real report text)."""
+    import re
+
+    from corpus.readers import read_file, sample_dir
+
+    out: list[str] = []
+    for path in sorted(sample_dir().glob("*.txt")):
+        for article in read_file(path).articles:
+            out += [s for s in re.findall(r"[^。！？\n]+[。！？]?", article.content) if len(s) > 6]
+    return out
+
+
+@pytest.fixture(scope="session")
+def fixture_two_segments(tmp_path_factory):
+    """300 reports made of the sample's sentences, indexed in two runs (a second segment, 30
+    updated documents left deleted in the first, terms with several posting blocks): what the
+    equivalence tests need, on a fresh clone without ../shared."""
+    import json
+    import random
+
+    from corpus.settings import Settings
+    from index.writer import Indexer
+    from search.context import open_context
+
+    sentences = sentences_of_the_sample()
+    rng = random.Random(20261203)
+    records = []
+    for i in range(300):
+        body = rng.sample(sentences, rng.randint(3, 12))
+        records.append(
+            {
+                "id": f"fx-{i:03d}",
+                "title": body[0][:40],
+                "date": f"20{12 + i % 12}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "source": rng.choice(["新华社", "山西日报", "南通日报"]),
+                "content": "\n".join(body),
+            }
+        )
+    work = tmp_path_factory.mktemp("fixture-segments")
+    first, second = work / "a.jsonl", work / "b.jsonl"
+
+    def dump(path: Path, rows: list[dict]) -> None:
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+
+    dump(first, records[:220])
+    settings = Settings.load(overrides={"index_dir": str(work / "index")}, env={})
+    Indexer(settings).run([first])
+    for record in records[:30]:
+        record["content"] += "\n经济发展 铁路建设，锂电池负极材料项目。"
+    dump(first, records[:220])
+    dump(second, records[220:])
+    Indexer(settings).run([first, second])
+    with open_context(settings) as ctx:
+        reader = ctx.searcher.reader()
+        assert len(list(reader.leaf_readers())) >= 2 and reader.has_deletions()
+        assert reader.doc_frequency("content_chars", "的") > 128  # several posting blocks
+    return settings
+
+
+@pytest.fixture(scope="session", params=["fixture", "xwlb"])
+def two_segments(request):
+    """A two-segment index with deletions: the fixture one always, the xwlb one with ../shared."""
+    name = "fixture_two_segments" if request.param == "fixture" else "xwlb_two_segments"
+    return request.getfixturevalue(name)
+
+
 @contextlib.contextmanager
 def live_server(settings) -> Iterator[str]:
     """The real app on a free loopback port, served from a background thread, for browsers."""

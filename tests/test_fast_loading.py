@@ -12,10 +12,10 @@ from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
 import corpus.industries as industries
 from index.schema import SEARCH_FIELDS
-from search.columns import column_values
+from index.engine import column_values
 from search.context import open_context
 from search.facets import doc_arrays
-from search.ranking import field_lengths
+from index.engine import field_lengths
 
 COLUMNS = ("region_codes", "industries", "date")
 
