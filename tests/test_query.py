@@ -9,6 +9,8 @@ from whoosh import query as wq
 
 from corpus.settings import Settings
 from index.schema import build_schema
+from search import query as query_module
+from search.literal import Literal, LiteralTerm
 from search.query import describe, parse_query
 from search.request import BadRequest, SearchRequest
 
@@ -23,65 +25,139 @@ def settings() -> Settings:
     return Settings.load(env={})
 
 
+@pytest.fixture(autouse=True)
+def _fresh_describe_memo():
+    """Each test reads its queries as if first: `describe` is memoised on query equality, and
+    literals that match alike (锂 / 锂*) are equal; see test_describe_does_not_depend_on_history."""
+    clear = getattr(query_module._describe, "cache_clear", None)
+    if clear is not None:
+        clear()
+
+
 def parse(text: str, schema, settings: Settings | None = None):
     return parse_query(text, schema, settings or Settings.load(env={}))
 
 
-def terms_of(q: wq.Query) -> set[tuple[str, str]]:
-    return {(f, t) for f, t in q.iter_all_terms()}
+def literals(q: wq.Query) -> list[Literal]:
+    """Every Literal leaf of a query, in order."""
+    if isinstance(q, Literal):
+        return [q]
+    return [leaf for child in q.children() for leaf in literals(child)]
+
+
+def fields_and_keys(q: wq.Query) -> set[tuple[str, str]]:
+    return {(leaf.fieldname, leaf.term.key) for leaf in literals(q)}
 
 
 @pytest.mark.parametrize(
     ("text", "parsed"),
     [
         ("锂电池 光伏", "锂电池 光伏"),
-        ("锂电负极材料", "锂电 负极材料"),  # an unspaced run is segmented into ANDed words
+        ("锂电负极材料", "锂电负极材料"),  # an unspaced run is one term, not segmented
         ("锂电池 OR 光伏", "锂电池 OR 光伏"),
         ("锂电池 -光伏", "锂电池 -光伏"),
         ("锂电池 NOT 光伏", "锂电池 -光伏"),
-        ('"负极材料项目"', '"负极材料项目"'),
-        ("“负极材料项目”", '"负极材料项目"'),  # Chinese quotes
+        ('"负极材料项目"', "负极材料项目"),  # quotes without gaps add nothing
+        ("“负极材料项目”", "负极材料项目"),  # Chinese quotes
+        ('"锂电 负极材料"', '"锂电 负极材料"'),  # a term with gaps reads back quoted
+        ('"现在，我代表"', '"现在,我代表"'),  # punctuation kept (NFKC-folded)
+        ("现在，我代表", '"现在,我代表"'),  # pasted unquoted: one term all the same
+        ('"劳尔·卡斯特罗"', '"劳尔·卡斯特罗"'),
         ("title:锂电池", "title:锂电池"),
         ("标题：锂电池", "title:锂电池"),
         ("content:光伏", "content:光伏"),
+        ('title:"现在，我代表" 锂', 'title:"现在,我代表" 锂'),
         ("(锂电池 OR 光伏) 山西", "(锂电池 OR 光伏) 山西"),
-        ("鋰電池", "锂电池"),  # Traditional → Simplified
-        ("７ＧＷ", "7gw"),  # full width → half width, lower case
-        ("锂*", "锂"),  # no wildcards: the star is punctuation
-        ("山西的锂", "山西 锂"),  # function characters from segmentation are dropped
+        ("鋰電池", "鋰電池"),  # shown as typed; matched Simplified (test_terms_are_normalised)
+        ("７ＧＷ", "7GW"),  # full width → half width
+        ("锂*", "锂*"),  # no wildcards: the star is punctuation, shown as typed
+        ("山西的锂", "山西的锂"),  # nothing dropped: the report must hold 山西的锂
     ],
 )
 def test_syntax_is_read_as_documented(schema, text, parsed):
     assert parse(text, schema).parsed == parsed
 
 
-def test_words_are_anded_across_fields(schema):
+@pytest.mark.parametrize(
+    ("text", "key", "segments"),
+    [
+        ("鋰電池", "锂电池", ("锂电池",)),  # Traditional → Simplified
+        ("７ＧＷ", "7gw", ("7gw",)),  # full width → half width, lower case
+        ("锂*", "锂", ("锂",)),  # the star is a gap at the edge: dropped
+        ("山西的锂", "山西的锂", ("山西的锂",)),
+        ('"现在，我代表"', "现在 我代表", ("现在", "我代表")),
+        ('"劳尔·卡斯特罗"', "劳尔 卡斯特罗", ("劳尔", "卡斯特罗")),
+        ('"锂电  负极材料"', "锂电 负极材料", ("锂电", "负极材料")),  # any gap run is one gap
+    ],
+)
+def test_terms_are_normalised_into_segments(schema, text, key, segments):
+    leaves = literals(parse(text, schema).query)
+    assert len(leaves) == 3
+    assert {leaf.term.key for leaf in leaves} == {key}
+    assert {leaf.term.segments for leaf in leaves} == {segments}
+
+
+def test_an_unspaced_run_is_one_literal_in_every_field(schema):
     q = parse("锂电负极材料", schema).query
+    assert isinstance(q, wq.Or)
+    kids = list(q.children())
+    assert all(isinstance(k, Literal) for k in kids)
+    assert sorted(k.fieldname for k in kids) == ["content", "subtitle", "title"]
+    assert {k.term.segments for k in kids} == {("锂电负极材料",)}
+
+
+def test_spaced_terms_are_anded_across_fields(schema):
+    q = parse("锂电 负极材料", schema).query
     assert isinstance(q, wq.And)
-    for part in q.children():
+    parts = list(q.children())
+    assert len(parts) == 2
+    for part, key in zip(parts, ["锂电", "负极材料"], strict=True):
         assert isinstance(part, wq.Or)
-        assert {t.fieldname for t in part.children()} == {"title", "subtitle", "content"}
+        assert {(t.fieldname, t.term.key) for t in part.children()} == {
+            ("title", key),
+            ("subtitle", key),
+            ("content", key),
+        }
 
 
-def test_phrase_is_a_phrase_query_in_every_field(schema):
-    q = parse('"锂电负极材料"', schema).query
-    phrases = [c for c in q.children() if isinstance(c, wq.Phrase)]
-    assert len(phrases) == 3
-    assert all(p.words == ["锂电", "负极材料"] for p in phrases)
+def test_phrase_is_one_literal_in_every_field(schema):
+    q = parse('"锂电 负极材料"', schema).query
+    kids = [c for c in q.children() if isinstance(c, Literal)]
+    assert len(kids) == 3 == len(list(q.children()))
+    assert all(k.term.segments == ("锂电", "负极材料") for k in kids)
 
 
 def test_title_prefix_searches_only_the_title(schema):
     q = parse("title:锂电池 光伏", schema).query
-    assert ("title", "锂电池") in terms_of(q)
-    assert ("content", "锂电池") not in terms_of(q)
-    assert ("content", "光伏") in terms_of(q)
+    found = fields_and_keys(q)
+    assert ("title", "锂电池") in found
+    assert ("content", "锂电池") not in found
+    assert ("subtitle", "锂电池") not in found
+    assert ("content", "光伏") in found
+    assert ("title", "光伏") in found
 
 
 def test_negated_words_are_not_highlighted(schema):
     parsed = parse('锂电池 -光伏 NOT "负极材料项目" 锂', schema)
-    assert parsed.terms.words == {"锂电池"}
-    assert parsed.terms.chars == {"锂"}
-    assert parsed.terms.phrases == ()
+    assert [t.key for t in parsed.terms.terms] == ["锂", "锂电池"]
+
+
+def test_a_copied_phrase_is_highlighted_whole(schema):
+    parsed = parse('"现在，我代表" 中石油', schema)
+    assert [t.segments for t in parsed.terms.terms] == [("中石油",), ("现在", "我代表")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="source bug: search.query._describe is lru_cached and Literal equality is by key, so "
+    "a query reads back as the first equal query described (锂 after 锂* shows 锂*)",
+)
+def test_describe_does_not_depend_on_history(schema):
+    """What a query reads back as is decided by its own text, not by an equal one before it."""
+    assert parse("锂*", schema).parsed == "锂*"
+    assert parse("锂", schema).parsed == "锂"
+    assert parse("鋰電池", schema).parsed == "鋰電池"
+    assert parse("锂电池", schema).parsed == "锂电池"
 
 
 def test_unbalanced_quote_is_read_leniently_and_said(schema):
@@ -124,17 +200,22 @@ def test_query_length_limit(schema):
     assert err.value.code == "bad_query"
 
 
-def test_query_terms_limit_counts_segmented_words_and_operators(schema):
+def test_query_terms_limit_counts_typed_terms_and_operators(schema):
     settings = Settings.load(overrides={"max_query_terms": 5}, env={})
-    assert parse("锂电池 OR 光伏 -煤炭", schema, settings).parsed
+    assert parse("锂电池 OR 光伏 -煤炭", schema, settings).parsed  # 锂电池 OR 光伏 - 煤炭
+    # An unspaced run is one term (it was 锂电 负极材料 when runs were segmented).
+    assert parse("锂电负极材料 光伏 OR 煤炭 钢", schema, settings).parsed
+    assert parse('"锂电 负极材料" 光伏 OR 煤炭 钢', schema, settings).parsed
     with pytest.raises(BadRequest) as err:
-        parse("锂电负极材料 光伏 OR 煤炭 -钢", schema, settings)  # 锂电 负极材料 光伏 OR 煤炭 - 钢
+        parse("锂电负极材料 光伏 OR 煤炭 -钢", schema, settings)  # 锂电负极材料 光伏 OR 煤炭 - 钢
     assert err.value.code == "bad_query"
 
 
 def test_describe_of_plain_queries():
     assert describe(wq.Term("title", "锂")) == "title:锂"
     assert describe(wq.Not(wq.Term("content", "煤"))) == "-content:煤"
+    assert describe(Literal("title", LiteralTerm.parse("锂"))) == "title:锂"
+    assert describe(wq.Not(Literal("content", LiteralTerm.parse("煤 炭")))) == '-content:"煤 炭"'
 
 
 # --------------------------------------------------------------------------- requests
