@@ -1,4 +1,4 @@
-"""Snippets and title highlighting: escaping, whole words, merged overlapping marks."""
+"""Snippets and title highlighting: escaping, exact matched spans, merged overlapping marks."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.analysis import zh_analyzer
-from search.query import MatchTerms
-from search.snippets import SCAN_CHARS, highlight_text, make_snippet
+from search.literal import LiteralTerm
+from search.snippets import SCAN_CHARS, MatchTerms, highlight_text, make_snippet
 
 SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 ANALYZER = zh_analyzer()
 MARK = re.compile(r"</?mark>")
 
 
-def words(*ws: str) -> MatchTerms:
-    return MatchTerms(words=frozenset(ws))
+def words(*typed: str) -> MatchTerms:
+    """The terms of a query that typed each of `typed` (a word, a fragment or a phrase)."""
+    return MatchTerms(tuple(LiteralTerm.parse(t) for t in typed))
 
 
 def visible(snippet: str) -> str:
@@ -72,17 +73,53 @@ def test_a_sub_word_query_marks_only_the_sub_word():
 
 
 def test_single_character_marks_the_character():
-    snippet = make_snippet(
-        "尚太锂电池项目，磷酸铁锂材料。", MatchTerms(chars=frozenset("锂")), ANALYZER
-    )
+    snippet = make_snippet("尚太锂电池项目，磷酸铁锂材料。", words("锂"), ANALYZER)
     assert marked(snippet) == ["锂", "锂"]
 
 
 def test_phrase_is_marked_as_one_span_only_where_adjacent():
     text = "年产30万吨锂电负极材料项目今年启动。负极材料生产基地是重点项目。"
-    terms = MatchTerms(phrases=(("负极材料", "项目"),))
-    snippet = make_snippet(text, terms, ANALYZER)
+    snippet = make_snippet(text, words('"负极材料项目"'), ANALYZER)
     assert marked(snippet) == ["负极材料项目"]
+
+
+def test_a_term_is_marked_whole_never_in_pieces():
+    text = "中石油与中石化签约，中，石油不算。"
+    assert marked(make_snippet(text, words("中石油"), ANALYZER)) == ["中石油"]
+    assert highlight_text(text, words("中石油"), ANALYZER) == (
+        "<mark>中石油</mark>与中石化签约，中，石油不算。"
+    )
+
+
+def test_a_copied_phrase_is_marked_whole_whatever_its_punctuation_in_the_text():
+    text = "现在，我代表国务院。现在我代表。现在 ——我代表。现在说我代表。"
+    snippet = make_snippet(text, words('"现在，我代表"'), ANALYZER)
+    assert marked(snippet) == ["现在，我代表", "现在我代表", "现在 ——我代表"]
+    title = "劳尔·卡斯特罗会见代表团"
+    assert highlight_text(title, words('"劳尔·卡斯特罗"'), ANALYZER) == (
+        "<mark>劳尔·卡斯特罗</mark>会见代表团"
+    )
+
+
+def test_marks_cover_the_original_characters_of_normalised_matches():
+    text = "鋰電池項目，７ＧＷ产能"
+    assert highlight_text(text, words("锂电池", "7gw"), ANALYZER) == (
+        "<mark>鋰電池</mark>項目，<mark>７ＧＷ</mark>产能"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "expected"),
+    [
+        ("15G和5G基站，5G-A", "5G", ["5G", "5G"]),
+        ("155年与55年", "55年", ["55年"]),
+        ("MAIN AI", "AI", ["AI"]),
+        ("H7N9疫情", "H7", ["H7"]),
+        ("20万吨级码头，120万吨", "20万吨", ["20万吨"]),
+    ],
+)
+def test_digit_and_latin_runs_are_not_marked_inside_longer_runs(text, term, expected):
+    assert marked(make_snippet(text, words(term), ANALYZER)) == expected
 
 
 def test_no_match_gives_the_escaped_start(article):
@@ -151,3 +188,22 @@ def test_matches_in_sentences_joined_to_a_passage_are_marked():
     text = "尚太科技落户晋中。全年锂电池产量创新高。负极材料项目投产。"
     snippet = make_snippet(text, words("晋中", "锂电池", "负极材料"), ANALYZER, passages=1)
     assert marked(snippet) == ["晋中", "锂电池", "负极材料"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_highlight_marks_every_occurrence_of_any_fragment_and_nothing_else(texts, data):
+    """A fragment cut from the text anywhere (across jieba's word boundaries too) is marked at
+    each of its occurrences, and nothing else is marked."""
+    text = data.draw(st.sampled_from(texts))
+    runs = [m for m in re.finditer(r"[\u4e00-\u9fff]{2,}", text) if m.end() < SCAN_CHARS]
+    run = data.draw(st.sampled_from(runs)).group()
+    start = data.draw(st.integers(min_value=0, max_value=len(run) - 1))
+    length = data.draw(st.integers(min_value=1, max_value=min(6, len(run) - start)))
+    fragment = run[start : start + length]
+    marks = marked(highlight_text(text, words(fragment), ANALYZER))
+    assert marks
+    assert all(fragment in m and not m.replace(fragment, "") for m in marks), marks
+    assert sum(m.count(fragment) for m in marks) == text.count(fragment)
