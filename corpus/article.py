@@ -25,10 +25,15 @@ class Region:
 
 @dataclass
 class Industries:
-    """Industry taxonomy codes an article covers, and the primary one when there is one."""
+    """Industry taxonomy codes an article is about, the primary one when there is one, and why."""
 
-    codes: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # tagged classes, then their sub-classes
     primary: str = ""
+    # class code → why it was tagged, or why it is only a mention ("title 光伏; 6 sentences…")
+    evidence: dict[str, str] = field(default_factory=dict)
+    # top-level classes named but not tagged (passing words, lists, bulletin items, a work
+    # report's minor industries): for search, not for facet counts
+    mentions: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -32,6 +32,7 @@ class Gold:
 
     key: str
     status: str  # "about", "national" or "unknown"
+    region_checked: bool = True  # False: an industry-only label, the region is not scored
     code: str = ""
     mentions: set[str] | None = None  # None: not labelled
     traps: set[str] = field(default_factory=set)
@@ -64,6 +65,7 @@ def _gold(key: str, spec: dict[str, Any]) -> Gold:
     gold = Gold(
         key=key,
         status=status,
+        region_checked="region" in spec,
         code=codes[0] if status == "about" and codes else "",
         mentions=set(region["mentions"]) if "mentions" in region else None,
         traps=set(region.get("traps") or {}),
@@ -123,7 +125,8 @@ class _Tally:
     """Counts behind every reported number."""
 
     def __init__(self) -> None:
-        self.n = self.exact = self.province = 0
+        self.n = self.n_region = self.exact = self.province = 0
+        self.none_items = self.none_tagged = 0  # items about no industry, and those given a tag
         self.mention_tp = self.mention_pred = self.mention_found = self.mention_gold = 0
         self.trap_hits: list[str] = []
         self.traps = 0
@@ -138,10 +141,12 @@ class _Tally:
         assert region is not None and industries is not None
         problems: list[str] = []
         self.n += 1
-        self._region(gold, region, problems)
-        if gold.mentions is not None:
-            self._mentions(gold, region.mentions, problems)
-        self._traps(gold, region, problems)
+        if gold.region_checked:
+            self.n_region += 1
+            self._region(gold, region, problems)
+            if gold.mentions is not None:
+                self._mentions(gold, region.mentions, problems)
+            self._traps(gold, region, problems)
         if gold.zone_checked:
             self._zone(gold, region.zone, problems)
         self._industries(gold, industries, taxonomy, problems)
@@ -180,6 +185,9 @@ class _Tally:
         self.ind_tp += len(pred & gold.industries)
         self.ind_pred += len(pred)
         self.ind_gold += len(gold.industries)
+        if not gold.industries:
+            self.none_items += 1
+            self.none_tagged += bool(pred)
         self.primary_ok += industries.primary == gold.primary
         if pred != gold.industries or industries.primary != gold.primary:
             problems.append(
@@ -208,8 +216,9 @@ class _Tally:
         r = _ratio(self.ind_tp, self.ind_gold)
         return {
             "articles": self.n,
-            "region_exact": _ratio(self.exact, self.n),
-            "region_province": _ratio(self.province, self.n),
+            "region_articles": self.n_region,
+            "region_exact": _ratio(self.exact, self.n_region),
+            "region_province": _ratio(self.province, self.n_region),
             "mention_precision": _ratio(self.mention_tp, self.mention_pred),
             "mention_recall": _ratio(self.mention_found, self.mention_gold),
             "trap_hits": self.trap_hits,
@@ -219,6 +228,13 @@ class _Tally:
             "industry_precision": p,
             "industry_recall": r,
             "industry_f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+            "industry_counts": {
+                "right": self.ind_tp,
+                "wrong": self.ind_pred - self.ind_tp,
+                "missed": self.ind_gold - self.ind_tp,
+            },
+            "no_industry_items": self.none_items,
+            "no_industry_tagged": _ratio(self.none_tagged, self.none_items),
             "industry_primary": _ratio(self.primary_ok, self.n),
             "failures": self.failures,
         }
@@ -324,6 +340,59 @@ def draw_sample(
     return picks
 
 
+def draw_industry_sample(
+    path: str | Path,
+    seed: int,
+    per_stratum: int,
+    since: str = "2019",
+    exclude: Iterable[str] = (),
+    taxonomy_path: str = "",
+) -> dict[str, str]:
+    """Reproducibly draw xwlb ids dated `since` or later, `per_stratum` whose text holds a taxonomy
+    keyword ("keyword") and as many without one ("none"): general news, as an analyst meets it."""
+    from corpus.facets import article_words
+    from corpus.industries import keyword_matches
+
+    taxonomy = load_taxonomy(taxonomy_path)
+    skip = set(exclude)
+    lines: dict[str, str] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            m = re.match(r'\{\s*"id"\s*:\s*"([^"]+)".*?"date"\s*:\s*"(\d{4})', line)
+            if m and m.group(2) >= since and m.group(1) not in skip:
+                lines[m.group(1)] = line if line.endswith("\n") else line + "\n"
+    order = sorted(lines)
+    random.Random(seed).shuffle(order)
+    picks: dict[str, str] = {}
+    wanted = {"keyword": per_stratum, "none": per_stratum}
+    batch = 200
+    for start in range(0, len(order), batch):
+        ids = order[start : start + batch]
+        by_id = {a.id: a for a in _read_lines([lines[i] for i in ids])}
+        for doc_id in ids:  # in drawn order, so the result does not depend on the batch size
+            article = by_id.get(doc_id)
+            if article is None:
+                continue
+            words = article_words(article)
+            hit = any(keyword_matches(taxonomy, seq) for seq in (words.title, words.body))
+            stratum = "keyword" if hit else "none"
+            if wanted[stratum]:
+                wanted[stratum] -= 1
+                picks[doc_id] = stratum
+        if not any(wanted.values()):
+            break
+    return picks
+
+
+def _read_lines(lines: list[str]) -> list[Article]:
+    from corpus.readers import read_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subset = Path(tmp) / "subset.jsonl"
+        subset.write_text("".join(lines), encoding="utf-8")
+        return read_file(subset).articles
+
+
 _PREFIX = re.compile(r"^\[视频\]([^：:，,\s]{2,8})[：:]")
 
 
@@ -375,24 +444,35 @@ def format_report(result: dict[str, Any], failures: bool = True) -> str:
     """A short human-readable report of `evaluate`'s result."""
     lines = [
         f"articles: {result['articles']}"
-        + (f" (missing {len(result['missing'])})" if result["missing"] else ""),
-        f"region about, exact path:   {result['region_exact']:.3f}",
-        f"region about, province:     {result['region_province']:.3f}",
+        + (f" (missing {len(result['missing'])})" if result["missing"] else "")
     ]
+    if result["region_articles"]:
+        lines += [
+            f"region about, exact path:   {result['region_exact']:.3f}",
+            f"region about, province:     {result['region_province']:.3f}",
+        ]
     if result["mention_precision"] or result["mention_recall"]:
         lines.append(
             "mentions precision/recall:  "
             f"{result['mention_precision']:.3f} / {result['mention_recall']:.3f}"
         )
-    lines.append(
-        f"trap codes output:          {len(result['trap_hits'])} of {result['traps_checked']} traps"
-    )
+    if result["region_articles"]:
+        lines.append(
+            f"trap codes output:          {len(result['trap_hits'])} of "
+            f"{result['traps_checked']} traps"
+        )
     if result["zones_checked"]:
         lines.append(f"zone accuracy:              {result['zone_accuracy']:.3f}")
+    counts = result["industry_counts"]
     lines.append(
         "industry precision/recall/F1: "
         f"{result['industry_precision']:.3f} / {result['industry_recall']:.3f} / "
         f"{result['industry_f1']:.3f}"
+        f"  ({counts['right']} right, {counts['wrong']} wrong, {counts['missed']} missed)"
+    )
+    lines.append(
+        f"items about no industry tagged: {result['no_industry_tagged']:.3f} "
+        f"of {result['no_industry_items']}"
     )
     lines.append(f"industry primary accuracy:  {result['industry_primary']:.3f}")
     if failures:

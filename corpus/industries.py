@@ -23,23 +23,80 @@ from corpus.segment import get_segmenter, is_wordlike, normalize
 if TYPE_CHECKING:
     from corpus.facets import ArticleWords
 
-STRONG = 2.0  # one hit of a specific keyword (负极材料) is enough for a label
-WEAK = 1.0  # a generic keyword (电池) needs company
-PROJECT_BONUS = 2.0  # a keyword next to 项目/基地/生产线 names a concrete project: it counts double
-FIELD_LIST = 0.5  # …and half in a list of fields of cooperation (基础设施、旅游、农业等领域)
-TITLE_FACTOR = 2.0
-MIN_SCORE = 2.0
-RELATIVE = 0.1  # a label needs this share of the leading class's score (drops passing mentions)
+STRONG = 2.0  # a specific keyword (负极材料)
+WEAK = 1.0  # a generic keyword (电池)
+# Where a hit sits: the title says what a report is about, the lead paragraph nearly so.
+TITLE_FACTOR = 3.0
+LEAD_FACTOR = 1.5
+# What the sentence around a hit does with it. A sentence that speaks of a project, plant,
+# output, investment, market or policy carries the subject; any other sentence counts for half;
+# an item of a list of sectors for a quarter; a cooperation clause, an accident, aid, a tool
+# (运用大数据), an organisation (火箭军) or a discipline case (公款旅游) for nothing.
+SUBJECT = 1.0
+PROJECT_FACTOR = 1.5  # …and half as much again next to 项目/基地/生产线 or with a figure
+PLAIN = 0.5
+LISTED = 0.25
+MIN_SCORE = 6.0  # a tag needs about three subject sentences, or a title and a lead hit
+MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it
+CONCRETE_MIN = 3.0  # in a round-up of projects, one project sentence is enough
+ROUNDUP_RELATIVE = 0.1  # …as long as it is not dwarfed by the leading industry
+ROUNDUP_CLASSES = 3  # a report with no main industry is a round-up when this many have projects
+ROUNDUP_DENSITY = 0.3  # …and it speaks of projects and investment (cue words per sentence)
+RELATIVE = 0.15  # a secondary class needs this share of the leading class's score
+MAX_SECONDARY = 3  # news items: a primary and at most a few secondary classes
+SECONDARY_STRONG = 2  # …each with two specific terms in sentences about that industry
 PRIMARY_LEAD = 1.6  # the primary class must lead the runner-up by this factor…
-PRIMARY_SHARE = 0.35  # …and hold this share of all scores (a round-up has no primary)
-PRIMARY_MIN = 6.0  # …and be more than a passing subject (about three hits)
+PRIMARY_SHARE = 0.4  # …and hold this share of all classes' scores (a round-up has no primary)
+PRIMARY_MIN = 8.0
+SUB_MIN = 2.0  # a sub-class of a tagged class is listed when its own score reaches this
+REPORT_CHARS = 8000  # longer texts (work reports) keep only their leading industries
+REPORT_LEADING = 5
+LIST_CLASSES = 3  # a clause naming this many classes is a list of sectors
 _CUE_WINDOW = 4
 _LIST_WINDOW = 10
+_TOOL_WINDOW = 3
+_SENTENCE_END = frozenset("。！？!?；;")
+_CLAUSE_END = frozenset("，,：:。！？!?；;")
+_SUBJECT_CUES = wordset(
+    "产业 行业 企业 项目 生产 产量 产值 产能 投资 投产 开工 签约 落地 基地 工厂 厂房 生产线 园区"
+    " 产业园 制造 研发 研制 产品 销售 销量 出口 市场 规模 增加值 营收 营业收入 订单 产业链 集群"
+    " 龙头 扩建 量产 建成 首飞 发射 接待 收入 消费 链主 专精特新 智能工厂 产业化"
+)
 _PROJECT_CUES = wordset(
     "项目 产业园 产业园区 基地 生产线 生产基地 工厂 厂房 投产 开工 落地 签约 产能 扩建 量产"
+    " 落户 试产"
 )
+_ROUNDUP_CUES = _PROJECT_CUES | wordset("招商 招商引资 投资 总投资")
 _ORG_SUFFIXES = wordset("公司 有限公司 股份有限公司 有限责任公司 分公司 集团 集团公司 控股 股份")
-
+# Sentences whose industry words are not the report's subject.
+_NO_EVIDENCE = {
+    "accident": wordset(
+        "事故 坠毁 失事 坠机 空难 坠落 坠海 遇难 罹难 爆炸 起火 火灾 伤亡 死亡 受伤 搜救 救援"
+        " 击落 袭击 打击 摧毁"
+    ),
+    "aid": wordset("援助 捐赠 捐助 捐款 捐献 人道主义 驰援 援建 无偿 赠送 分配 可及性 公共产品"),
+    "vaccination": wordset("接种 剂次"),
+    "discipline": wordset("公款 违规 违纪 违法 腐败 受贿 贪污 问责 查处"),
+}
+_COOPERATION = wordset("合作 交流 对接 伙伴")
+_DIPLOMATIC = wordset(
+    "双方 两国 中方 我方 各方 各国 伙伴 一带一路 多边 双边 会谈 会见 通电话 互利 共赢"
+    " 全面战略 命运共同体 外长 总统 总理 国王"
+)
+_TOOL_VERBS = wordset("运用 利用 借助 依托 应用 采用 通过 使用 依靠 用好 启用")
+# General-purpose technologies are often the means of something else: epidemic control, rescue,
+# monitoring, governance. In such a sentence, with nothing about their industry, they are tools.
+_MEANS = wordset(
+    "大数据 人工智能 云计算 互联网 物联网 区块链 5g 无人机 机器人 北斗 卫星 数字化 信息技术 传感器"
+)
+_GOVERNANCE = wordset(
+    "防疫 防控 抗疫 疫情 监测 溯源 救援 救灾 防汛 减灾 治理 执法 政务 监管 巡查 测温 隔离"
+)
+_FIELD_WORDS = wordset("领域 行业 产业 方面")
+_INDUSTRY_WORDS = wordset("产业 行业 企业 产值 产量 营收 产业链 制造 生产 投资")
+_BULLETIN = ("快讯", "简讯", "速览", "速递")
+_HEADLINE_CHARS = 40
+_FIGURE_UNITS = frozenset("亿万吨%％瓦w")
 
 # libyaml's safe loader parses the file ~10x faster than the pure-Python one, with the same result.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -73,6 +130,10 @@ class Taxonomy:
     def parent(self, code: str) -> str | None:
         """The class of a sub-class code; None for a top-level or unknown code."""
         return self._parents.get(code)
+
+    def top(self, code: str) -> str:
+        """The top-level class of a code (itself for a top-level one)."""
+        return self._parents.get(code, code)
 
     def keyword_count(self) -> int:
         """How many keywords the taxonomy matches (for reports)."""
@@ -133,52 +194,249 @@ def _add_keywords(tax: Taxonomy, code: str, spec: dict[str, Any]) -> None:
                 tax._keywords.setdefault(words[0], []).append((words, code, weight))
 
 
-def _hits(tax: Taxonomy, seq: list[str], factor: float, scores: dict[str, float]) -> None:
-    """Add keyword hits of one word sequence to `scores` (sub-class codes)."""
-    table = tax._keywords
+def keyword_matches(taxonomy: Taxonomy, seq: list[str]) -> list[tuple[int, int, str, float]]:
+    """Every keyword run in `seq` as (start, end, sub-class code, weight), longest first."""
+    table = taxonomy._keywords
+    found = []
     i, n = 0, len(seq)
     while i < n:
         entries = table.get(seq[i])
-        if entries is None:
-            i += 1
-            continue
-        for words, code, weight in entries:
-            size = len(words)
-            if size == 1 or tuple(seq[i : i + size]) == words:
-                if not _in_org(seq, i + size):
-                    scores[code] += weight * factor * _context_factor(seq, i, i + size)
-                i += size
-                break
+        if entries is not None:
+            for words, code, weight in entries:
+                size = len(words)
+                if size == 1 or tuple(seq[i : i + size]) == words:
+                    found.append((i, i + size, code, weight))
+                    i += size
+                    break
+            else:
+                i += 1
         else:
             i += 1
+    return found
 
 
-def _context_factor(seq: list[str], start: int, end: int) -> float:
-    """Double next to a project word; half in a list of fields (旅游、农业等领域合作)."""
-    if _near_project(seq, start, end):
-        return PROJECT_BONUS
-    if _in_field_list(seq, end):
-        return FIELD_LIST
-    return 1.0
+# --- evidence -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Hit:
+    """One keyword occurrence and what its place and sentence make of it."""
+
+    top: str  # top-level class
+    sub: str  # the keyword's (sub-)class
+    term: str
+    where: str  # "title", "lead" or "body"
+    sentence: int  # index of its sentence within the part (title, lead and body kept apart)
+    context: str  # "subject", "plain", "list" or why it carries no evidence
+    value: float
+    weight: float  # the keyword's own weight (STRONG or WEAK)
+
+
+@dataclass
+class _Evidence:
+    """Everything one class has in its favour in one text."""
+
+    score: float = 0.0
+    sub_scores: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    sentences: set[tuple[str, int]] = field(default_factory=set)
+    terms: dict[str, int] = field(default_factory=dict)
+    title: list[str] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)
+    contexts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    projects: set[tuple[str, int]] = field(default_factory=set)  # sentences naming a project
+    strong: int = 0  # hits of specific keywords in sentences about the industry
+
+    def add(self, hit: _Hit) -> None:
+        """Count one hit (every hit is remembered by its context, even one worth nothing)."""
+        self.contexts[hit.context] += 1
+        if hit.value <= 0:
+            return
+        self.score += hit.value
+        self.sub_scores[hit.sub] += hit.value
+        self.sentences.add((hit.where, hit.sentence))
+        if hit.context == "project":
+            self.projects.add((hit.where, hit.sentence))
+        if hit.weight >= STRONG and hit.context in ("subject", "project", "concrete"):
+            self.strong += 1
+        self.terms[hit.term] = self.terms.get(hit.term, 0) + 1
+        if hit.where == "title" and hit.term not in self.title:
+            self.title.append(hit.term)
+        if hit.where == "lead" and hit.term not in self.lead:
+            self.lead.append(hit.term)
+
+    def eligible(self) -> bool:
+        """Enough evidence for a tag: score, and either the title or several sentences."""
+        return self.score >= MIN_SCORE and (
+            bool(self.title) or len(self.sentences) >= MIN_SENTENCES
+        )
+
+    def secondary(self) -> bool:
+        """Evidence for a secondary class: eligible, and not made of generic words and lists."""
+        return self.eligible() and self.strong >= SECONDARY_STRONG
+
+    def concrete(self, named: bool = False) -> bool:
+        """A project, plant, production line or figure of the industry; with `named`, a project
+        named right next to the industry's term (功能食品|产业园|项目)."""
+        count = self.contexts.get("project", 0)
+        if not named:
+            count += self.contexts.get("concrete", 0)
+        return count > 0 and self.score >= CONCRETE_MIN
+
+    def describe(self) -> str:
+        """A short reason: where the terms are, how many sentences, the score."""
+        parts = []
+        if self.title:
+            parts.append("title " + "、".join(self.title[:3]))
+        if self.lead:
+            parts.append("lead " + "、".join(self.lead[:3]))
+        top_terms = sorted(self.terms, key=lambda t: -self.terms[t])[:4]
+        if top_terms:
+            parts.append(f"{len(self.sentences)} sentences: " + "、".join(top_terms))
+        passing = {c: n for c, n in self.contexts.items() if c not in _EVIDENCE_CONTEXTS}
+        if passing:
+            parts.append("passing: " + ", ".join(f"{c} {n}" for c, n in sorted(passing.items())))
+        parts.append(f"score {self.score:.1f}")
+        return "; ".join(parts)
+
+
+def _sentence_ids(seq: list[str]) -> list[int]:
+    """The sentence index of every word (a sentence ends at 。！？；)."""
+    ids, current = [], 0
+    for word in seq:
+        ids.append(current)
+        if word in _SENTENCE_END:
+            current += 1
+    return ids
+
+
+def _spans(seq: list[str], ends: frozenset[str]) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for i, word in enumerate(seq):
+        if word in ends:
+            spans.append((start, i + 1))
+            start = i + 1
+    if start < len(seq):
+        spans.append((start, len(seq)))
+    return spans
+
+
+def _part_hits(taxonomy: Taxonomy, seq: list[str], where: str) -> list[_Hit]:
+    """The hits of one part (title, lead or body) with their context and value."""
+    matches = keyword_matches(taxonomy, seq)
+    if not matches:
+        return []
+    factor = {"title": TITLE_FACTOR, "lead": LEAD_FACTOR}.get(where, 1.0)
+    sentence_of = _sentence_ids(seq)
+    sentence_words: dict[int, frozenset[str]] = {}
+    for start, end in _spans(seq, _SENTENCE_END):
+        sentence_words[sentence_of[start]] = frozenset(seq[start:end])
+    # classes named in each clause: a clause naming many is a list of sectors
+    clause_of: dict[int, int] = {}
+    for k, (start, end) in enumerate(_spans(seq, _CLAUSE_END)):
+        for i in range(start, end):
+            clause_of[i] = k
+    clause_classes: dict[int, set[str]] = defaultdict(set)
+    for start, _end, code, _w in matches:
+        clause_classes[clause_of[start]].add(taxonomy.top(code))
+    hits = []
+    for start, end, code, weight in matches:
+        words = sentence_words[sentence_of[start]]
+        context = _context(seq, start, end, words, len(clause_classes[clause_of[start]]))
+        if context == "plain" and where == "title":
+            context = "subject"  # headlines are telegraphic: naming the industry is the subject
+        value = weight * factor * _CONTEXT_VALUE.get(context, 0.0)
+        if context == "subject":
+            if _near_project(seq, start, end):
+                context, value = "project", value * PROJECT_FACTOR
+            elif words & _PROJECT_CUES or any(_is_figure(w) for w in words):
+                context, value = "concrete", value * PROJECT_FACTOR
+        hits.append(
+            _Hit(
+                taxonomy.top(code),
+                code,
+                "".join(seq[start:end]),
+                where,
+                sentence_of[start],
+                context,
+                value,
+                weight,
+            )
+        )
+    return hits
+
+
+_EVIDENCE_CONTEXTS = ("subject", "plain", "project", "concrete")
+_CONTEXT_VALUE = {"subject": SUBJECT, "plain": PLAIN, "list": LISTED}
+
+
+def _context(
+    seq: list[str], start: int, end: int, sentence: frozenset[str], clause_classes: int
+) -> str:
+    """What the sentence does with a keyword: carries the subject, or names it in passing."""
+    if _in_org(seq, end):
+        return "organisation"
+    for reason, cues in _NO_EVIDENCE.items():
+        if sentence & cues:
+            return reason
+    if sentence & _COOPERATION and sentence & _DIPLOMATIC:
+        return "cooperation"
+    if _used_as_tool(seq, start):
+        return "tool"
+    if (
+        "".join(seq[start:end]) in _MEANS
+        and sentence & _GOVERNANCE
+        and not sentence & _INDUSTRY_WORDS
+    ):
+        return "tool"
+    if clause_classes >= LIST_CLASSES or _in_field_list(seq, end):
+        return "list"
+    if sentence & _SUBJECT_CUES or any(_is_figure(w) for w in sentence):
+        return "subject"
+    return "plain"
+
+
+def _is_figure(word: str) -> bool:
+    """年产5万吨, 1gw, 26.5%, 千亿级: a quantity."""
+    if "亿" in word:
+        return True
+    return any(ch.isdigit() for ch in word) and any(ch in _FIGURE_UNITS for ch in word)
+
+
+def _in_org(seq: list[str], end: int) -> bool:
+    """The keyword is part of a name: 瑞新|新材料|科技|有限公司, 火箭|军."""
+    if end < len(seq) and seq[end][:1] == "军" and seq[end] not in ("军工", "军民", "军用"):
+        return True
+    for j in range(end, min(len(seq), end + 3)):
+        word = seq[j]
+        if not is_wordlike(word):
+            return False
+        if word in _ORG_SUFFIXES:
+            return True
+    return False
 
 
 def _in_field_list(seq: list[str], end: int) -> bool:
+    """…、旅游、农业等领域, 软件和信息技术等新兴服务业: a keyword followed, in its clause, by
+    领域 or by 等/相关 and a sector word (…业)."""
     for j in range(end, min(len(seq), end + _LIST_WINDOW)):
         word = seq[j]
         if word == "领域":
+            return True
+        if word in ("等", "相关") and any(
+            w == "领域" or (w.endswith("业") and len(w) >= 2) for w in seq[j + 1 : j + 4]
+        ):
             return True
         if word != "、" and not is_wordlike(word):
             return False
     return False
 
 
-def _in_org(seq: list[str], end: int) -> bool:
-    """The keyword is part of a company name (瑞新|新材料|科技|有限公司)."""
-    for j in range(end, min(len(seq), end + 3)):
-        word = seq[j]
-        if not is_wordlike(word):
+def _used_as_tool(seq: list[str], start: int) -> bool:
+    """运用|大数据, 借助|人工智能: the keyword names a means, not the subject."""
+    for j in range(start - 1, max(-1, start - 1 - _TOOL_WINDOW), -1):
+        if not is_wordlike(seq[j]) and seq[j] != "、":
             return False
-        if word in _ORG_SUFFIXES:
+        if seq[j] in _TOOL_VERBS:
             return True
     return False
 
@@ -198,45 +456,185 @@ def _near_project(seq: list[str], start: int, end: int) -> bool:
     return False
 
 
-def score(taxonomy: Taxonomy, words: ArticleWords) -> dict[str, float]:
-    """Keyword score of every class and sub-class that matched (title hits count double)."""
-    sub_scores: dict[str, float] = defaultdict(float)
-    _hits(taxonomy, words.title, TITLE_FACTOR, sub_scores)
-    _hits(taxonomy, words.subtitle, TITLE_FACTOR, sub_scores)
-    _hits(taxonomy, words.body, 1.0, sub_scores)
-    scores: dict[str, float] = defaultdict(float)
-    for code, value in sub_scores.items():
-        scores[code] += value
-        parent = taxonomy.parent(code)
-        if parent:
-            scores[parent] += value
-    return dict(scores)
+# --- texts, paragraphs, bulletin items ------------------------------------------------------------
+
+
+@dataclass
+class _Text:
+    """A text to classify: title words and its body's paragraphs (lists of words)."""
+
+    title: list[str]
+    paragraphs: list[list[str]]
+
+
+def _paragraphs(article: Article, body: list[str]) -> list[list[str]]:
+    """Split the body's words at the content's line breaks (the words carry no whitespace)."""
+    norm = normalize(article.content)[0]
+    paragraphs: list[list[str]] = [[]]
+    pos = 0
+    for word in body:
+        found = norm.find(word, pos)
+        if found < 0:  # should not happen; keep the word where we are
+            paragraphs[-1].append(word)
+            continue
+        if "\n" in norm[pos:found] and paragraphs[-1]:
+            paragraphs.append([])
+        paragraphs[-1].append(word)
+        pos = found + len(word)
+    return [p for p in paragraphs if p]
+
+
+def _is_headline(paragraph: list[str]) -> bool:
+    chars = sum(len(w) for w in paragraph)
+    return chars <= _HEADLINE_CHARS and not any(w in _SENTENCE_END for w in paragraph)
+
+
+def _bulletin_items(title: list[str], paragraphs: list[list[str]]) -> list[_Text]:
+    """The items of a news bulletin (国内联播快讯): each headline line starts one. Empty when the
+    title is not a bulletin's or fewer than two headlines make the boundaries clear."""
+    if not any(marker in "".join(title) for marker in _BULLETIN):
+        return []
+    items: list[_Text] = []
+    for paragraph in paragraphs:
+        if _is_headline(paragraph):
+            items.append(_Text(paragraph, []))
+        elif items:
+            items[-1].paragraphs.append(paragraph)
+    return items if len(items) >= 2 else []
+
+
+# --- classification ------------------------------------------------------------------------------
+
+
+def evidence(taxonomy: Taxonomy, text: _Text) -> dict[str, _Evidence]:
+    """Evidence for every class named in a text: title, lead paragraph, then the rest."""
+    found: dict[str, _Evidence] = defaultdict(_Evidence)
+    parts = [("title", text.title)]
+    if text.paragraphs:
+        lead = 0
+        # an xwlb lead may be the bare source line "央视网消息（新闻联播）：": not the lead
+        while lead < len(text.paragraphs) - 1 and sum(map(len, text.paragraphs[lead])) < 20:
+            lead += 1
+        parts.append(("lead", text.paragraphs[lead]))
+        rest = [w for k, p in enumerate(text.paragraphs) if k != lead for w in (*p, "。")]
+        parts.append(("body", rest))
+    for where, seq in parts:
+        for hit in _part_hits(taxonomy, seq, where):
+            found[hit.top].add(hit)
+    return dict(found)
+
+
+def _project_density(text: _Text) -> float:
+    """Project and investment words per sentence: high in a round-up of investment projects."""
+    words = [w for p in text.paragraphs for w in p]
+    sentences = sum(w in _SENTENCE_END for w in words) or 1
+    return sum(w in _ROUNDUP_CUES for w in words) / sentences
+
+
+def _rank(found: dict[str, _Evidence], limit: int, roundup: bool) -> tuple[list[str], str]:
+    """The tagged classes, best first, and the primary one ("" for none). A report with a main
+    industry keeps at most `limit` classes with evidence of their own close to the leader's; a
+    round-up of projects (no main industry, several industries with projects) keeps every class
+    with such evidence or a project of its own."""
+    ranked = sorted(found, key=lambda c: -found[c].score)
+    eligible = [c for c in ranked if found[c].eligible()]
+    concrete = [c for c in ranked if found[c].eligible() or (roundup and found[c].concrete())]
+    if not eligible and len(concrete) < ROUNDUP_CLASSES:
+        return [], ""
+    best = found[ranked[0]].score
+    primary = _primary(found, eligible, sum(e.score for e in found.values())) if eligible else ""
+    if primary:
+        tagged = [
+            c
+            for c in ranked
+            if c == primary
+            or (found[c].secondary() and found[c].score >= RELATIVE * best)
+            or (found[c].concrete(named=True) and found[c].projects - found[primary].sentences)
+        ]
+        return tagged[:limit], primary
+    if len(concrete) < ROUNDUP_CLASSES:  # not a round-up: only classes with evidence of their own
+        return [c for c in eligible if found[c].score >= RELATIVE * best][:limit], ""
+    return [c for c in concrete if found[c].score >= ROUNDUP_RELATIVE * best], ""
+
+
+def _primary(found: dict[str, _Evidence], eligible: list[str], total: float) -> str:
+    """The leading class when it clearly leads (score, margin over the next, share of all)."""
+    scores = [found[c].score for c in eligible]
+    second = scores[1] if len(scores) > 1 else 0.0
+    if scores[0] >= max(PRIMARY_MIN, PRIMARY_LEAD * second, PRIMARY_SHARE * total):
+        return eligible[0]
+    return ""
 
 
 def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = None) -> Industries:
-    """The classes (and matched sub-classes) an article covers, and its primary class if any."""
+    """The classes a report is about (primary first when there is one), the classes it only
+    mentions, and the evidence for each."""
     if words is None:
         from corpus.facets import article_words
 
         words = article_words(article)
-    scores = score(taxonomy, words)
-    top = {c: s for c, s in scores.items() if taxonomy.parent(c) is None}
-    if not top:
-        return Industries()
-    best = max(top.values())
-    floor = max(MIN_SCORE, RELATIVE * best)
-    labels = sorted(c for c, s in top.items() if s >= floor)
-    subs = sorted(c for c, s in scores.items() if taxonomy.parent(c) in labels and s >= MIN_SCORE)
-    return Industries(codes=labels + subs, primary=_primary(top, labels))
+    paragraphs = _paragraphs(article, words.body)
+    title = words.title + (["。", *words.subtitle] if words.subtitle else [])
+    items = _bulletin_items(title, paragraphs)
+    if items:
+        return _classify_bulletin(taxonomy, items)
+    long_report = len(article.content) >= REPORT_CHARS or "工作报告" in article.title
+    text = _Text(title, paragraphs)
+    found = evidence(taxonomy, text)
+    roundup = _project_density(text) >= ROUNDUP_DENSITY
+    tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup)
+    if long_report:
+        tagged = tagged[:REPORT_LEADING]
+    result = _result(taxonomy, found, tagged, primary)
+    if long_report:
+        for code in result.mentions:
+            if found[code].eligible():
+                result.evidence[code] = "not among the leading industries; " + result.evidence[code]
+    return result
 
 
-def _primary(top: dict[str, float], labels: list[str]) -> str:
-    ranked = sorted(((top[c], c) for c in labels), reverse=True)
-    if not ranked:
-        return ""
-    total = sum(s for s, _ in ranked)
-    first = ranked[0][0]
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
-    if first >= max(PRIMARY_MIN, PRIMARY_LEAD * second, PRIMARY_SHARE * total):
-        return ranked[0][1]
-    return ""
+def _classify_bulletin(taxonomy: Taxonomy, items: list[_Text]) -> Industries:
+    """A bulletin is tagged only with what most of its items are about; the rest are mentions
+    with the item that named them."""
+    per_item = []
+    for item in items:
+        found = evidence(taxonomy, item)
+        roundup = _project_density(item) >= ROUNDUP_DENSITY
+        per_item.append((item, found, _rank(found, 1 + MAX_SECONDARY, roundup)[0]))
+    counts: dict[str, int] = defaultdict(int)
+    for _item, _found, tagged in per_item:
+        for code in tagged:
+            counts[code] += 1
+    need = max(2, (len(items) + 1) // 2)
+    shared = sorted((c for c, n in counts.items() if n >= need), key=lambda c: -counts[c])
+    merged: dict[str, _Evidence] = defaultdict(_Evidence)
+    reasons: dict[str, str] = {}
+    for item, found, tagged in per_item:
+        headline = "".join(item.title)[:20]
+        for code, ev in found.items():
+            target = merged[code]
+            target.score += ev.score
+            for sub, value in ev.sub_scores.items():
+                target.sub_scores[sub] += value
+            if code in tagged and code not in reasons:
+                reasons[code] = f"bulletin item 「{headline}」: {ev.describe()}"
+    result = _result(taxonomy, merged, shared, "")
+    for code in shared:
+        result.evidence[code] = f"{counts[code]} of {len(items)} bulletin items"
+    for code in result.mentions:
+        result.evidence[code] = reasons.get(code, "bulletin: " + result.evidence[code])
+    return result
+
+
+def _result(
+    taxonomy: Taxonomy, found: dict[str, _Evidence], tagged: list[str], primary: str
+) -> Industries:
+    subs = sorted(
+        sub
+        for code in tagged
+        for sub, value in found[code].sub_scores.items()
+        if sub != code and value >= SUB_MIN
+    )
+    mentions = sorted(c for c in found if c not in tagged)
+    reasons = {c: found[c].describe() for c in [*tagged, *mentions]}
+    return Industries(codes=tagged + subs, primary=primary, evidence=reasons, mentions=mentions)

@@ -99,10 +99,12 @@ def test_xwlb_sample_scores(shared_dir):
     result = evaluate(LABELS_XWLB, articles)
     assert result["articles"] >= 100
     assert result["missing"] == []
-    # Measured 0.937 / 0.956 / 0.72 on all 159 items when these floors were set (docs/facets.md).
+    # Region: measured 0.937 / 0.956 on all 159 items when these floors were set (docs/facets.md).
     assert result["region_exact"] >= 0.9
     assert result["region_province"] >= 0.93
-    assert result["industry_f1"] >= 0.65
+    # These industry labels count every class with a project or a list item, bulletin items one
+    # by one: industries a report mentions, not what it is about. Tags must stay a subset.
+    assert result["industry_precision"] >= 0.75
 
 
 def test_main_prints_a_report(shared_dir, capsys):
