@@ -128,6 +128,79 @@ def _parse(html: str) -> LexborHTMLParser:
     return tree
 
 
+# Tags for the nesting scan: comments and raw-text elements (whose content is not markup) are
+# matched whole; `[^<>]*` keeps a tag that never closes from being rescanned from every `<`.
+_NEST_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|textarea|title|xmp)\b[^<>]*>.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^<>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
+# Elements that never nest: void ones, and those a sibling start tag closes implicitly (<p>,
+# <li>, <td>…), so an unclosed run of them stays shallow in the parsed tree.
+# fmt: off
+_FLAT_ELEMENTS = frozenset((
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp",
+))
+# fmt: on
+_BLOCK_NAME = re.compile(rf"(?:{_BLOCK_TAGS})", re.IGNORECASE)
+
+
+def limit_nesting(html: str, max_depth: int) -> tuple[str, int]:
+    """`html` with the tags of elements nested deeper than `max_depth` removed (their text
+    kept, a block tag becoming <br>), and the deepest nesting found.
+
+    One linear scan: HTML parsers spend time proportional to the depth on every start tag, so
+    200,000 nested <div> took minutes; capped, they take a fraction of a second.
+    """
+    if "<" not in html:
+        return html, 0
+    stack: list[str] = []
+    open_count: dict[str, int] = {}
+    deepest = 0
+    pieces: list[str] = []
+    kept_to = 0  # html[:kept_to] is already in pieces
+    for match in _NEST_TOKEN.finditer(html):
+        name = match.group(3)
+        if name is None:
+            continue
+        name = name.lower()
+        if name in _FLAT_ELEMENTS:
+            continue
+        if match.group(2):  # an end tag closes its element and everything opened inside it
+            if not open_count.get(name):
+                continue
+            drop = len(stack) > max_depth and _closes_at(stack, name) >= max_depth
+            while stack:
+                top = stack.pop()
+                open_count[top] -= 1
+                if top == name:
+                    break
+        else:
+            stack.append(name)
+            open_count[name] = open_count.get(name, 0) + 1
+            deepest = max(deepest, len(stack))
+            drop = len(stack) > max_depth
+        if drop:
+            pieces.append(html[kept_to : match.start()])
+            pieces.append("<br>" if _BLOCK_NAME.fullmatch(name) else "")
+            kept_to = match.end()
+    if deepest <= max_depth:
+        return html, deepest
+    pieces.append(html[kept_to:])
+    return "".join(pieces), deepest
+
+
+def _closes_at(stack: list[str], name: str) -> int:
+    """Index in `stack` of the innermost open element called `name` (it must be open)."""
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] == name:
+            return i
+    return -1
+
+
 def html_to_text(html: str) -> str:
     """Readable text of an HTML fragment or page: one paragraph per line, scripts dropped."""
     if not _OTHER_MARKUP.search(html):

@@ -32,12 +32,14 @@ from corpus.clean import (
     html_document,
     html_to_text,
     join_broken_lines,
+    limit_nesting,
     looks_like_html,
     normalize_newlines,
     strip_chrome,
     strip_chrome_lines,
 )
 from corpus.metadata import bare_name, byline_author, extract_metadata, subtitle_text
+from corpus.settings import Settings
 
 # Suffix → source_format; ".jsonl.gz" is matched on the whole name.
 FORMATS = {
@@ -65,10 +67,30 @@ _MIN_SPLIT_CHARS = 200  # text an article needs before a second one may start in
 
 @dataclass
 class ReadResult:
-    """The articles read from one file and the problems met while reading it."""
+    """The articles read from one file and the problems met while reading it (at most
+    `max_problems` listed: a bomb of bad lines must not become millions of problems)."""
 
     articles: list[Article] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
+    max_problems: int = 100
+    dropped: int = 0
+
+    def report(self, problem: ReadProblem) -> None:
+        """Add a problem, or count it as dropped once `max_problems` are listed."""
+        if len(self.problems) < self.max_problems:
+            self.problems.append(problem)
+        else:
+            self.dropped += 1
+
+    def close(self, path: Path) -> None:
+        """Say how many problems were not listed, as one last problem."""
+        if self.dropped:
+            reason = (
+                f"{self.dropped:,} more problems in this file not listed "
+                f"(max_problems_per_file = {self.max_problems})"
+            )
+            self.problems.append(ReadProblem(str(path), reason))
+            self.dropped = 0
 
 
 class Unreadable(Exception):
@@ -119,19 +141,25 @@ def jsonl_article_id(record_id: Any, path: Path, line: bytes) -> str:
 # discover
 
 
-def discover(paths: Iterable[Path | str]) -> Iterator[Path | ReadProblem]:
+def discover(
+    paths: Iterable[Path | str], *, allow_outside_links: bool = False
+) -> Iterator[Path | ReadProblem]:
     """Supported files under `paths` (files or directories, recursively, in sorted order).
 
     Hidden files and directories are skipped, as are unsupported files inside directories;
     a named path that is missing or unsupported is a ReadProblem. Each file is yielded once
-    even when symbolic links reach it twice, and symlink loops are not followed.
+    even when symbolic links reach it twice, and symlink loops are not followed. A symbolic
+    link inside a folder that leads out of every named path is a ReadProblem, not followed
+    (`ln -s /etc/secret corpus/x.txt` must not make the secret searchable), unless
+    `allow_outside_links`; paths named explicitly are always read.
     """
+    paths = [Path(given).expanduser() for given in paths]
+    roots = None if allow_outside_links else _real_roots(paths)
     seen_dirs: set[Path] = set()
     seen_files: set[Path] = set()
-    for given in paths:
-        path = Path(given).expanduser()
+    for path in paths:
         if path.is_dir():
-            yield from _walk(path, seen_dirs, seen_files)
+            yield from _walk(path, seen_dirs, seen_files, roots)
         elif path.is_file():
             if file_format(path) is None:
                 yield ReadProblem(str(path), "unsupported file type")
@@ -154,7 +182,36 @@ def _first_visit(path: Path, seen: set[Path]) -> bool:
     return True
 
 
-def _walk(root: Path, seen_dirs: set[Path], seen_files: set[Path]) -> Iterator[Path | ReadProblem]:
+def _real_roots(paths: list[Path]) -> list[Path]:
+    roots = []
+    for path in paths:
+        try:
+            roots.append(path.resolve(strict=True))
+        except (OSError, RuntimeError):
+            continue
+    return roots
+
+
+def _outside(path: Path, roots: list[Path] | None) -> bool:
+    """True when `path` is a symbolic link (or lies in a linked folder) leading out of `roots`."""
+    if roots is None:
+        return False
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False  # broken links and loops are reported elsewhere
+    return not any(real == root or root in real.parents for root in roots)
+
+
+_OUTSIDE = (
+    "symbolic link to a file outside the indexed folders; not read "
+    "(set allow_outside_links to follow such links)"
+)
+
+
+def _walk(
+    root: Path, seen_dirs: set[Path], seen_files: set[Path], roots: list[Path] | None
+) -> Iterator[Path | ReadProblem]:
     if not _first_visit(root, seen_dirs):
         return
     try:
@@ -172,11 +229,16 @@ def _walk(root: Path, seen_dirs: set[Path], seen_files: set[Path]) -> Iterator[P
         except OSError:
             is_dir = is_file = False
         if is_dir:
-            yield from _walk(path, seen_dirs, seen_files)
+            if _outside(path, roots):
+                yield ReadProblem(str(path), _OUTSIDE.replace("a file", "a folder"))
+            else:
+                yield from _walk(path, seen_dirs, seen_files, roots)
         elif file_format(path) is None:
             continue
         elif is_file:
-            if _first_visit(path, seen_files):
+            if _outside(path, roots):
+                yield ReadProblem(str(path), _OUTSIDE)
+            elif _first_visit(path, seen_files):
                 yield path
         elif entry.is_symlink():
             yield ReadProblem(str(path), "broken symbolic link")
@@ -198,11 +260,17 @@ def decode_bytes(data: bytes) -> str:
     if not data.strip():
         raise Unreadable("empty file")
     if b"\x00" in data:
-        raise Unreadable("binary data (NUL bytes), not text")
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise Unreadable("binary data (NUL bytes), not text")
+        return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    text = _utf16_without_bom(data)
+    if text is not None:
+        return text
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         raise Unreadable("binary or undecodable data, not text")
@@ -215,63 +283,161 @@ def decode_bytes(data: bytes) -> str:
     return str(best)
 
 
+# Characters a text in Chinese or English is made of: a UTF-16 reading in the wrong byte order,
+# or of bytes that are not UTF-16, gives mostly other ones (Hangul, private use, CJK Ext-B…).
+_TEXT_CHARS = re.compile(
+    "[\t\n\r\x20-\x7e\xa0-\xff\u2000-\u206f\u2160-\u217f\u2460-\u24ff\u2500-\u257f"
+    "\u25a0-\u25ff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
+)
+_UTF16_SAMPLE = 65536  # code units scored; the whole file must still decode
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Text of UTF-16 data without a byte-order mark (LE or BE), when one reading is clearly
+    text: it decodes strictly and 95 % of its characters are ordinary Chinese or Latin text."""
+    if len(data) % 2 or len(data) < 4:
+        return None
+    best: tuple[float, str] | None = None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            sample = data[: 2 * _UTF16_SAMPLE].decode(encoding)
+        except UnicodeDecodeError:
+            sample = data[: 2 * _UTF16_SAMPLE - 2].decode(encoding, "ignore")
+            if len(data) <= 2 * _UTF16_SAMPLE:
+                continue
+        if not sample:
+            continue
+        score = len(_TEXT_CHARS.findall(sample)) / len(sample)
+        if score >= 0.95 and (best is None or score > best[0]):
+            best = (score, encoding)
+    if best is None:
+        return None
+    try:
+        return data.decode(best[1])
+    except UnicodeDecodeError:
+        return None
+
+
 # ---------------------------------------------------------------------------------------------
 # reading
 
 
-def read_file(path: Path | str) -> ReadResult:
-    """Every article in the file at `path`, and the problems met; never raises for bad content."""
+def read_file(path: Path | str, settings: Settings | None = None) -> ReadResult:
+    """Every article in the file at `path`, and the problems met; never raises for bad content.
+
+    `settings` bounds the work and memory one file may take (line, file and decompressed sizes,
+    HTML nesting, field lengths, problems listed); the defaults when None."""
     path = Path(path)
-    result = ReadResult()
+    settings = settings or _DEFAULTS
+    result = ReadResult(max_problems=max(1, settings.max_problems_per_file))
     fmt = file_format(path)
     if fmt is None:
-        result.problems.append(ReadProblem(str(path), "unsupported file type"))
+        result.report(ReadProblem(str(path), "unsupported file type"))
         return result
     try:
         if fmt == "jsonl":
-            _read_jsonl(path, result)
+            _read_jsonl(path, result, settings)
         else:
-            _read_document(path, fmt, result)
+            _read_document(path, fmt, result, settings)
     except Unreadable as exc:
-        result.problems.append(ReadProblem(str(path), str(exc)))
+        result.report(ReadProblem(str(path), str(exc)))
     except OSError as exc:
-        result.problems.append(ReadProblem(str(path), f"cannot read: {exc.strerror or exc}"))
+        result.report(ReadProblem(str(path), f"cannot read: {exc.strerror or exc}"))
+    result.close(path)
     return result
 
 
-def _read_document(path: Path, fmt: str, result: ReadResult) -> None:
-    text = normalize_newlines(decode_bytes(path.read_bytes()))
+_DEFAULTS = Settings(index_dir="")
+
+
+def _read_bytes(path: Path, limit: int, result: ReadResult) -> bytes:
+    """At most `limit` bytes of a file, reporting a longer one (read whole, a 2 GB .txt would
+    take 2 GB of memory and more to decode)."""
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+        if len(data) <= limit:
+            return data
+        size = os.fstat(fh.fileno()).st_size
+    reason = f"file has {size:,} bytes; only the first {limit:,} were read (max_file_mb)"
+    result.report(ReadProblem(str(path), reason))
+    return _whole_characters(data[:limit])
+
+
+def _whole_characters(data: bytes) -> bytes:
+    """`data` without a UTF-8 sequence cut at its end (other encodings lose one character)."""
+    end = len(data)
+    for back in range(1, min(4, end) + 1):
+        byte = data[end - back]
+        if byte < 0x80:
+            return data
+        if byte >= 0xC0:  # the lead byte of the last sequence
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return data if back >= need else data[: end - back]
+    return data
+
+
+def _read_document(path: Path, fmt: str, result: ReadResult, settings: Settings) -> None:
+    raw = _read_bytes(path, settings.max_file_mb * 1024 * 1024, result)
+    text = normalize_newlines(decode_bytes(raw))
+    del raw
     source_path = str(path.resolve())
     hints: dict[str, Any] = {}
     if fmt == "html":
+        text = _limit_nesting(text, settings, result, path)
         doc = html_document(text)
         bodies = [doc.text]
         hints = {**doc.meta, "title": doc.title}
     else:
         front, text = _front_matter(text, path, result)
         hints = front
-        text = _html_blocks_to_text(text)
+        text = _html_blocks_to_text(text, settings, result, path)
         bodies = [text] if front else split_articles(text)
     for index, body in enumerate(bodies):
-        article = _build_article(body, fmt, hints, path, source_path)
+        notes: list[str] = []
+        article = _build_article(body, fmt, hints, path, source_path, settings, notes)
+        for note in notes:
+            result.report(ReadProblem(str(path), note))
         if article is None:
             continue
         article.id = file_article_id(path, index)
         article.position = index
         result.articles.append(article)
     if not result.articles and not result.problems:
-        result.problems.append(ReadProblem(str(path), "no text"))
+        result.report(ReadProblem(str(path), "no text"))
+
+
+def _limit_nesting(
+    html: str, settings: Settings, result: ReadResult, path: Path, line: int | None = None
+) -> str:
+    """`html` with nesting beyond `max_html_depth` flattened, and a problem saying so."""
+    limit = settings.max_html_depth
+    html, depth = limit_nesting(html, limit)
+    if depth > limit:
+        reason = (
+            f"HTML elements nested {depth:,} deep; tags below level {limit} were ignored, "
+            "their text kept (max_html_depth)"
+        )
+        result.report(ReadProblem(str(path), reason, line))
+    return html
 
 
 def _build_article(
-    text: str, fmt: str, hints: dict[str, Any], path: Path, source_path: str
+    text: str,
+    fmt: str,
+    hints: dict[str, Any],
+    path: Path,
+    source_path: str,
+    settings: Settings,
+    notes: list[str],
 ) -> Article | None:
     """One Article from cleaned text plus hints; None when there is no text at all."""
     text = strip_chrome(text)
     if not text.strip() and not hints.get("title"):
         return None
     tags = _tags(hints.get("categories"), hints.get("tags"))
-    return _article(text, fmt, hints, source_path, tags, fallback_title=_stem(path))
+    return _article(
+        text, fmt, hints, source_path, tags, settings, notes, fallback_title=_stem(path)
+    )
 
 
 def _article(
@@ -280,19 +446,53 @@ def _article(
     fields: dict[str, Any],
     source_path: str,
     tags: list[str],
+    settings: Settings,
+    notes: list[str],
     fallback_title: str = "",
 ) -> Article:
     """An Article from cleaned text and the fields its source gave (front matter, HTML meta or
-    JSONL keys: title, date, source, author, url, region), which the text's own lines refine."""
+    JSONL keys: title, date, source, author, url, region), which the text's own lines refine.
+
+    Stored fields are capped (`max_title_chars`, `max_field_chars`, `max_tags`) and each cut is
+    a note: every search showing a 10 MB title would send it (and every autocomplete keystroke).
+    """
+    title_max, field_max = settings.max_title_chars, settings.max_field_chars
+    hints = {
+        name: _hint_str(fields.get(name), limit)
+        for name, limit in (
+            ("title", title_max),
+            ("date", field_max),
+            ("source", field_max),
+            ("author", field_max),
+            ("url", field_max),
+            ("region", field_max),
+        )
+    }
     meta = extract_metadata(
         text,
-        title=_hint_str(fields.get("title")),
-        date=_hint_str(fields.get("date")),
-        source=_hint_str(fields.get("source")),
-        author=_hint_str(fields.get("author")),
-        url=_hint_str(fields.get("url")),
+        title=hints["title"],
+        date=hints["date"],
+        source=hints["source"],
+        author=hints["author"],
+        url=hints["url"],
         markdown=fmt == "md",
     )
+    meta.title = _cap(meta.title, title_max, "title", "max_title_chars", notes)
+    meta.subtitle = _cap(meta.subtitle, title_max, "subtitle", "max_title_chars", notes)
+    meta.source = _cap(meta.source, field_max, "source", "max_field_chars", notes)
+    meta.author = _cap(meta.author, field_max, "author", "max_field_chars", notes)
+    if len(meta.url) > field_max:
+        notes.append(f"url is longer than {field_max:,} characters; dropped (max_field_chars)")
+        meta.url = ""
+    long_tags = [t for t in tags if len(t) > field_max]
+    if long_tags:
+        notes.append(f"{len(long_tags)} tags longer than {field_max:,} characters dropped")
+        tags = [t for t in tags if len(t) <= field_max]
+    if len(tags) > settings.max_tags:
+        notes.append(
+            f"{len(tags):,} tags; only the first {settings.max_tags:,} were kept (max_tags)"
+        )
+        tags = tags[: settings.max_tags]
     return Article(
         id="",
         title=meta.title or fallback_title,
@@ -306,8 +506,17 @@ def _article(
         author=meta.author,
         url=meta.url,
         tags=tags,
-        given_region=_hint_str(fields.get("region")),
+        given_region=hints["region"],
     )
+
+
+def _cap(value: str, limit: int, name: str, setting: str, notes: list[str]) -> str:
+    """`value` cut to `limit` characters, with a note when it was longer (a marker past the
+    limit left by `_hint_str` counts as longer)."""
+    if len(value) <= limit:
+        return value
+    notes.append(f"{name} is longer than {limit:,} characters; cut to {limit:,} ({setting})")
+    return clean_line(value[:limit])
 
 
 def _finish_body(body: str, fmt: str) -> str:
@@ -321,12 +530,18 @@ def _finish_body(body: str, fmt: str) -> str:
     return "\n".join(lines)
 
 
-def _hint_str(value: Any) -> str:
+def _hint_str(value: Any, limit: int | None = None) -> str:
+    """A hint as one clean line; with `limit`, cut to limit + 1 characters, so the metadata
+    extractor never scans megabytes and `_cap` still sees it was too long."""
     if isinstance(value, str):
-        return clean_line(value)
-    if value is None or isinstance(value, (dict, list, bool)):
+        text = value
+    elif value is None or isinstance(value, (dict, list, bool)):
         return ""
-    return clean_line(str(value))
+    else:
+        text = str(value)
+    if limit is not None and len(text) > limit + 1:
+        text = clean_line(text)[: limit + 1]
+    return clean_line(text)
 
 
 def _tags(*values: Any) -> list[str]:
@@ -352,7 +567,7 @@ def _front_matter(text: str, path: Path, result: ReadResult) -> tuple[dict[str, 
         data = yaml.load(match.group(1), Loader=yaml.BaseLoader)
     except yaml.YAMLError as exc:
         reason = f"front matter is not valid YAML ({_first_line(exc)}); ignored"
-        result.problems.append(ReadProblem(str(path), reason))
+        result.report(ReadProblem(str(path), reason))
         return {}, text[match.end() :]
     if not isinstance(data, dict):
         return {}, text
@@ -366,12 +581,15 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().split("\n")[0]
 
 
-def _html_blocks_to_text(text: str) -> str:
+def _html_blocks_to_text(text: str, settings: Settings, result: ReadResult, path: Path) -> str:
     """Blocks (between blank lines) of a text file that are HTML become plain paragraphs."""
     if "<" not in text:
         return text
     blocks = re.split(r"\n[ \t]*\n", text)
-    return "\n\n".join(html_to_text(b) if looks_like_html(b) else b for b in blocks)
+    return "\n\n".join(
+        html_to_text(_limit_nesting(b, settings, result, path)) if looks_like_html(b) else b
+        for b in blocks
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,24 +640,129 @@ def _open_lines(path: Path) -> Any:
     return path.open("rb")
 
 
-def _read_jsonl(path: Path, result: ReadResult) -> None:
-    """One article per JSON line; a bad line is a problem, the other lines are still read."""
+_CHUNK = 1 << 20  # bytes read (decompressed) at a time
+_NOT_SPACE = re.compile(rb"[^ \t\r\n\f\v]")
+
+
+class _TooMuchData(Exception):
+    """A compressed file unpacks to more than `max_decompressed_mb`."""
+
+
+@dataclass
+class _Line:
+    """One non-blank line of a JSONL file: its number and bytes, or None when too long."""
+
+    number: int
+    data: bytes | None
+    length: int = 0
+
+
+def _jsonl_lines(handle: Any, max_line: int, max_total: int | None) -> Iterator[_Line]:
+    """The non-blank lines of a binary stream, read a chunk at a time.
+
+    Memory stays bounded by the chunk and `max_line`: a longer line is yielded as data None
+    and skipped without being kept; runs of blank lines are skipped by a regex search, not a
+    Python loop per line (2 GB of gzipped newlines). Past `max_total` bytes read (compressed
+    files only), _TooMuchData is raised.
+    """
+    number = 1  # the line `pending` starts on
+    pending = b""  # the start of a line not ended yet
+    skipping = 0  # > 0: bytes of an overlong line being skipped
+    total = 0
+    while True:
+        chunk = handle.read1(_CHUNK)
+        if not chunk:
+            break
+        total += len(chunk)
+        if max_total is not None and total > max_total:
+            raise _TooMuchData(number)
+        if skipping:
+            end = chunk.find(b"\n")
+            if end < 0:
+                skipping += len(chunk)
+                continue
+            yield _Line(number, None, skipping + end)
+            number += 1
+            chunk = chunk[end + 1 :]
+            skipping = 0
+        data = pending + chunk if pending else chunk
+        last = data.rfind(b"\n")
+        if last < 0:
+            pending = data
+        else:
+            pending = data[last + 1 :]
+            if not data.isspace():  # a chunk of blank lines (gzipped newlines) has nothing
+                yield from _complete_lines(data, last + 1, number, max_line)
+            number += data.count(b"\n", 0, last + 1)
+        if len(pending) > max_line:
+            skipping, pending = len(pending), b""
+    if skipping:
+        yield _Line(number, None, skipping)
+    elif pending.strip():
+        yield from _complete_lines(pending + b"\n", len(pending) + 1, number, max_line)
+
+
+def _complete_lines(data: bytes, end: int, number: int, max_line: int) -> Iterator[_Line]:
+    """The non-blank lines of data[:end] (which ends with a newline); the first is `number`."""
+    pos = counted = 0
+    while True:
+        found = _NOT_SPACE.search(data, pos, end)
+        if found is None:
+            return
+        start = data.rfind(b"\n", 0, found.start()) + 1
+        stop = data.find(b"\n", found.start(), end)
+        number += data.count(b"\n", counted, start)
+        counted = start
+        length = stop - start
+        line = data[start:stop].rstrip(b"\r") if length <= max_line else None
+        yield _Line(number, line, length)
+        pos = stop + 1
+
+
+def _read_jsonl(path: Path, result: ReadResult, settings: Settings) -> None:
+    """One article per JSON line; a bad line is a problem, the other lines are still read.
+
+    Read as a stream: a line longer than `max_line_bytes` is skipped and reported, and a
+    compressed file stops being read past `max_decompressed_mb` (decompression bombs)."""
     source_path = str(path.resolve())
     seen: dict[str, tuple[int, int]] = {}
-    lineno = 0
+    compressed = path.name.lower().endswith(".gz")
+    max_total = settings.max_decompressed_mb * 1024 * 1024 if compressed else None
+    number = 0
+    lines = 0
     try:
         with _open_lines(path) as handle:
-            for lineno, raw in enumerate(handle, 1):
-                line = raw.rstrip(b"\r\n")
-                if not line.strip():
+            for line in _jsonl_lines(handle, settings.max_line_bytes, max_total):
+                number = line.number
+                lines += 1
+                if line.data is None:
+                    reason = (
+                        f"line has {line.length:,} bytes, more than max_line_bytes "
+                        f"({settings.max_line_bytes:,}); skipped"
+                    )
+                    result.report(ReadProblem(str(path), reason, number))
                     continue
-                _read_record(path, source_path, lineno, line, seen, result)
+                try:
+                    _read_record(path, source_path, number, line.data, seen, result, settings)
+                except RecursionError:
+                    reason = "invalid JSON: nested too deeply"
+                    result.report(ReadProblem(str(path), reason, number))
+                except Exception as exc:  # one odd record must not lose the rest of the file
+                    reason = f"cannot read record: {type(exc).__name__}: {exc}"
+                    result.report(ReadProblem(str(path), reason[:300], number))
+    except _TooMuchData as exc:
+        reason = (
+            f"unpacks to more than {settings.max_decompressed_mb:,} MB "
+            "(max_decompressed_mb); the rest of the file was not read"
+        )
+        result.report(ReadProblem(str(path), reason, exc.args[0]))
+        return
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         reason = "truncated gzip data" if isinstance(exc, EOFError) else f"bad gzip data: {exc}"
-        result.problems.append(ReadProblem(str(path), reason, lineno + 1))
+        result.report(ReadProblem(str(path), reason, number + 1))
         return
-    if lineno == 0 or (not result.articles and not result.problems):
-        result.problems.append(ReadProblem(str(path), "empty file"))
+    if lines == 0 or (not result.articles and not result.problems):
+        result.report(ReadProblem(str(path), "empty file"))
 
 
 def _read_record(
@@ -449,18 +772,19 @@ def _read_record(
     line: bytes,
     seen: dict[str, tuple[int, int]],
     result: ReadResult,
+    settings: Settings,
 ) -> None:
     """One JSONL line into `result`; `seen` maps each id read so far to (line, hash(line))."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        result.problems.append(ReadProblem(str(path), f"invalid JSON: {exc.msg}", lineno))
+        result.report(ReadProblem(str(path), f"invalid JSON: {exc.msg}", lineno))
         return
     except UnicodeDecodeError:
-        result.problems.append(ReadProblem(str(path), "line is not UTF-8 text", lineno))
+        result.report(ReadProblem(str(path), "line is not UTF-8 text", lineno))
         return
     if not isinstance(record, dict):
-        result.problems.append(ReadProblem(str(path), "line is not a JSON object", lineno))
+        result.report(ReadProblem(str(path), "line is not a JSON object", lineno))
         return
     doc_id = jsonl_article_id(record.get("id"), path, line)
     line_hash = hash(line)
@@ -471,11 +795,14 @@ def _read_record(
         first = seen.get(doc_id)
     if first is not None:
         reason = f"same record as line {first[0]}; skipped"
-        result.problems.append(ReadProblem(str(path), reason, lineno))
+        result.report(ReadProblem(str(path), reason, lineno))
         return
-    article = _record_article(record, source_path)
+    notes: list[str] = []
+    article = _record_article(record, source_path, settings, notes, result, path, lineno)
+    for note in notes:
+        result.report(ReadProblem(str(path), note, lineno))
     if article is None:
-        result.problems.append(ReadProblem(str(path), "record has no title or content", lineno))
+        result.report(ReadProblem(str(path), "record has no title or content", lineno))
         return
     seen[doc_id] = (lineno, line_hash)
     article.id = doc_id
@@ -483,15 +810,25 @@ def _read_record(
     result.articles.append(article)
 
 
-def _record_article(record: dict[str, Any], source_path: str) -> Article | None:
+def _record_article(
+    record: dict[str, Any],
+    source_path: str,
+    settings: Settings,
+    notes: list[str],
+    result: ReadResult,
+    path: Path,
+    lineno: int,
+) -> Article | None:
     content = record.get("content")
     text = content if isinstance(content, str) else ""
-    title = _hint_str(record.get("title"))
+    title = _hint_str(record.get("title"), settings.max_title_chars)
     if contains_html(text):
         # html_to_text already gives clean, newline-normalised lines.
+        text = _limit_nesting(text, settings, result, path, lineno)
         text = "\n".join(strip_chrome_lines(html_to_text(text).split("\n")))
     elif text:
         text = strip_chrome(text)
     if not text and not title:
         return None
-    return _article(text, "jsonl", record, source_path, _tags(record.get("tags")))
+    tags = _tags(record.get("tags"))
+    return _article(text, "jsonl", record, source_path, tags, settings, notes)

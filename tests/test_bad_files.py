@@ -81,8 +81,8 @@ def indexed(bad_corpus: Path, tmp_path_factory) -> tuple[IndexReport, Settings]:
     )
     real_plan = writer_module.plan_files
 
-    def plan_then_delete(paths):
-        files, problems = real_plan(paths)
+    def plan_then_delete(paths, settings=None):
+        files, problems = real_plan(paths, settings)
         assert any(p.name == "vanishing.txt" for p in files)
         (bad_corpus / "vanishing.txt").unlink()
         return files, problems
