@@ -89,11 +89,15 @@ class IndexReport:
         }
 
 
-def plan_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[ReadProblem]]:
-    """Every readable-looking file under `paths`, and the paths that could not be listed."""
+def plan_files(
+    paths: Iterable[Path | str], settings: Settings | None = None
+) -> tuple[list[Path], list[ReadProblem]]:
+    """Every readable-looking file under `paths`, and the paths that could not be listed or
+    that symbolic links lead out of them to (unless `allow_outside_links`)."""
     files: list[Path] = []
     problems: list[ReadProblem] = []
-    for item in discover(paths):
+    allow = settings is not None and settings.allow_outside_links
+    for item in discover(paths, allow_outside_links=allow):
         (problems if isinstance(item, ReadProblem) else files).append(item)
     return files, problems
 
@@ -123,14 +127,15 @@ class Indexer:
         report = IndexReport()
         self._seen_ids: set[str] = set()
         with self.store.lock():
+            # A directory it does not understand stops the run here, before anything changes.
+            live = self.store.current()
             self.store.cleanup()
             if files is None:
-                files, problems = plan_files(roots)
+                files, problems = plan_files(roots, self.settings)
                 report.problems.extend(problems)
-            live = self.store.current()
             if live is not None and not rebuild:
                 try:
-                    check_meta(self.store.read_json(live, META), self.settings)
+                    check_meta(self.store.read_json(live, META, required=True), self.settings)
                 except IndexOutdated as exc:
                     raise IndexOutdated(f"cannot update incrementally: {exc}") from None
             if live is None or rebuild:
@@ -138,6 +143,8 @@ class Indexer:
                 target = self.store.new_generation()
                 try:
                     self._index_into(target, files, roots, {}, report, progress, fresh=True)
+                    schema = build_schema(self.settings.user_dict)
+                    self.store.verify(target, report.documents, schema)
                 except BaseException:
                     shutil.rmtree(target, ignore_errors=True)
                     raise
@@ -275,7 +282,7 @@ class Indexer:
             return old
         t = time.perf_counter()
         try:
-            result = read_file(path)
+            result = read_file(path, self.settings)
         except Exception as exc:  # a reader bug must not abort the other files
             report.problems.append(ReadProblem(str(path), f"{type(exc).__name__}: {exc}"))
             return None

@@ -252,10 +252,10 @@ def test_a_read_error_is_reported_and_the_rest_is_indexed(
     victim = sample_file(corpus, "002")
     real = writer_module.read_file
 
-    def failing(path: Path):
+    def failing(path: Path, settings=None):
         if Path(path).name == victim.name:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real(path)
+        return real(path, settings)
 
     monkeypatch.setattr(writer_module, "read_file", failing)
     report = Indexer(settings).run([corpus])

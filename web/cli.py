@@ -120,7 +120,7 @@ def index_cmd(
     roots = list(paths) or default_paths()
     with _user_errors():
         indexer = Indexer(settings)
-        files, problems = plan_files(roots)
+        files, problems = plan_files(roots, settings)
         total = sum(_size(f) for f in files)
         with tqdm(
             total=total,
@@ -368,19 +368,24 @@ def serve_cmd(
     """
     chosen = {"host": host, "port": port, "threads": threads, "workers": workers}
     settings = _settings(ctx).replace(**{k: v for k, v in chosen.items() if v is not None})
-    from index.store import IndexStore, open_index
+    from index.store import IndexMissing, IndexStore, IndexUnreadable, open_index
 
     with _user_errors():
-        if IndexStore(settings.index_dir).current() is None:
+        # The sample is built only where nothing would be lost: a directory that does not exist
+        # or is empty. Anything else without a readable index is an error saying what to do.
+        if IndexStore(settings.index_dir).is_empty():
             from index.writer import Indexer, default_paths
 
             click.echo(f"No index in {settings.index_dir} yet: indexing the bundled sample…")
             report = Indexer(settings).run(default_paths())
             click.echo(f"  {report.documents} documents indexed in {report.seconds:.1f} s")
-    try:
-        open_index(settings).close()
-    except IndexProblem as exc:  # serve anyway: pages say what is wrong until it is fixed
-        click.echo(click.style(f"warning: {exc}", fg="yellow"), err=True)
+        try:
+            open_index(settings).close()
+        except IndexMissing as exc:  # IndexUnreadable too: nothing to serve, nothing replaced
+            message = str(exc) if isinstance(exc, IndexUnreadable) else _not_an_index(settings)
+            raise click.ClickException(message) from None
+        except IndexProblem as exc:  # outdated: serve anyway, pages say what is wrong
+            click.echo(click.style(f"warning: {exc}", fg="yellow"), err=True)
 
     if settings.workers < 1 or settings.threads < 1:
         raise click.ClickException("--workers and --threads must be at least 1")
@@ -411,6 +416,14 @@ def serve_cmd(
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
         ) from None
+
+
+def _not_an_index(settings: Settings) -> str:
+    return (
+        f"{settings.index_dir} is not empty and holds no zhsearch index: build one there with "
+        "`zhsearch index PATH ...`, or choose an empty or new directory with --index-dir "
+        "(serve builds the sample index only in an empty one)"
+    )
 
 
 # --------------------------------------------------------------------------- evaluate
