@@ -265,9 +265,12 @@ class _Evidence:
             self.lead.append(hit.term)
 
     def eligible(self) -> bool:
-        """Enough evidence for a tag: score, and either the title or several sentences."""
-        return self.score >= MIN_SCORE and (
-            bool(self.title) or len(self.sentences) >= MIN_SENTENCES
+        """Enough evidence for a tag: score, the title or several sentences, and at least one
+        specific term (generic words alone — 装备, 游客 — are not an industry)."""
+        return (
+            self.score >= MIN_SCORE
+            and self.strong >= 1
+            and (bool(self.title) or len(self.sentences) >= MIN_SENTENCES)
         )
 
     def secondary(self) -> bool:
