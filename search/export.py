@@ -13,6 +13,7 @@ from search.context import SearchContext
 from search.request import BadRequest, SearchRequest
 from search.run import run_search
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 COLUMNS = (
     "rank", "id", "title", "date", "source", "url", "region_path", "region_codes", "zone",
@@ -30,6 +31,7 @@ def export_rows(request: SearchRequest, ctx: SearchContext) -> tuple[list[dict[s
     total = 0
     page = 1
     while len(rows) < cap and page * size <= settings.max_depth:
+        ctx.budget.check()  # past the time budget or the client gone: stop between pages
         paged = replace(request, page=page, size=size, highlight=False, explain=False)
         result = run_search(paged, ctx)
         total = result.total
@@ -69,9 +71,16 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {
-                k: " ".join(v) if isinstance(v, list) else ("" if v is None else v)
-                for k, v in row.items()
-            }
+            {k: neutralise_cell(" ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
         )
     return "\ufeff" + out.getvalue()
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP "CSV injection"): text that
+    starts with =, +, -, @, tab or carriage return gets a leading apostrophe; numbers stay."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
