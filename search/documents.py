@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Any
 
 from index.store import META, IndexStore
-from search.context import SearchContext
+from search.context import LRU, SearchContext
 from search.facets import doc_arrays, industry_label, region_name
 from search.keyterms import key_terms
 from search.related import related_reports
+
+_EXTRAS = LRU(4096)  # (generation, docnum, limits) → key terms and related reports
 
 
 def get_document(ctx: SearchContext, doc_id: str) -> dict[str, Any] | None:
@@ -52,9 +54,25 @@ def get_document(ctx: SearchContext, doc_id: str) -> dict[str, Any] | None:
         ],
         "industry_primary": stored.get("industry_primary", ""),
         "source_format": stored.get("source_format", ""),
-        "key_terms": key_terms(ctx, stored, ctx.settings.key_terms),
-        "related": related_reports(ctx, docnum, ctx.settings.related_count),
+        **_extras(ctx, docnum, stored),
     }
+
+
+def _extras(ctx: SearchContext, docnum: int, stored: dict[str, Any]) -> dict[str, Any]:
+    """Key terms and related reports of a document, computed once per index generation: both
+    re-read the whole text, which for a long report takes seconds on every view."""
+    settings = ctx.settings
+    key = (ctx.cache_key, docnum, settings.key_terms, settings.related_count)
+    found = _EXTRAS.get(key)
+    if found is None:
+        found = _EXTRAS.put(
+            key,
+            {
+                "key_terms": key_terms(ctx, stored, settings.key_terms),
+                "related": related_reports(ctx, docnum, settings.related_count),
+            },
+        )
+    return {"key_terms": list(found["key_terms"]), "related": list(found["related"])}
 
 
 def index_stats(ctx: SearchContext) -> dict[str, Any]:
@@ -85,3 +103,28 @@ def index_stats(ctx: SearchContext) -> dict[str, Any]:
             for c in sorted(industries, key=lambda c: (-industries[c], c))
         ],
     }
+
+
+def index_health(ctx: SearchContext) -> str | None:
+    """None when a quick probe of every segment reads cleanly (first and last stored document,
+    the postings of each field's first term), else why not: a damaged index must not look
+    healthy to monitoring while every search fails."""
+    try:
+        for leaf in ctx.searcher.reader().leaf_readers():
+            reader = leaf[0] if isinstance(leaf, tuple) else leaf
+            last = reader.doc_count_all() - 1
+            if last >= 0:
+                reader.stored_fields(0)
+                reader.stored_fields(last)
+            for fieldname in reader.indexed_field_names():
+                for term in reader.lexicon(fieldname):
+                    for _docid in reader.postings(fieldname, term).all_ids():
+                        pass
+                    break
+    except Exception as exc:  # any failure to read is the answer, not an error of the probe
+        detail = str(exc).split(". ")[0][:200]
+        return (
+            f"索引文件无法读取（{type(exc).__name__}: {detail}），"
+            "请运行 zhsearch index --rebuild 重建索引"
+        )
+    return None

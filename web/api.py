@@ -7,13 +7,13 @@ from importlib import resources
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from search.documents import get_document, index_stats
+from search.documents import get_document, index_health, index_stats
 from search.export import FORMATS, export_rows, render
 from search.request import SearchRequest
 from search.run import run_search
 from search.suggest import complete
 from web.context import current_settings, search_context
-from web.errors import json_error
+from web.errors import error_response, index_unreadable, json_error
 from web.params import EXPORT_PARAMS, SEARCH_PARAMS, search_params, unknown_params
 
 bp = Blueprint("api", __name__)
@@ -51,7 +51,7 @@ def export() -> Response:
     params.poplist("page")
     params.poplist("size")
     search_request = SearchRequest.from_params(params, current_settings())
-    rows, total = export_rows(search_request, search_context())
+    rows, total = export_rows(search_request, search_context(current_settings().export_timeout_ms))
     response = current_app.response_class(render(rows, fmt), mimetype=FORMATS[fmt])
     if fmt == "csv":
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
@@ -82,8 +82,13 @@ def document(doc_id: str) -> Response:
 
 @bp.get("/stats")
 def stats() -> Response:
-    """Index size and counts, for monitoring scripts."""
-    return jsonify({"ok": True, "stats": index_stats(search_context())})
+    """Index size and counts, for monitoring scripts; 503 `index_unavailable` with the reason
+    when the index cannot be read (a quick probe, or a search in this process that failed)."""
+    ctx = search_context()
+    problem = index_unreadable(ctx) or index_health(ctx)
+    if problem:
+        return error_response("index_unavailable", problem, 503)
+    return jsonify({"ok": True, "stats": index_stats(ctx)})
 
 
 @bp.get("/openapi.json")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
+from werkzeug.routing import Map
 
 from corpus.settings import Settings
 from web.api import bp as api_bp
 from web.context import SETTINGS_KEY, close_search_context
-from web.errors import register_error_handlers
+from web.errors import error_response, register_error_handlers
 from web.pages import bp as pages_bp
 
 _SETTING_NAMES = frozenset(f.name for f in fields(Settings))
@@ -27,6 +28,21 @@ _SECURITY_HEADERS = {
 }
 
 
+class _Map(Map):
+    """No rule merges slashes: `/api//search` would be answered with a redirect whose Location
+    Werkzeug builds from the Host header, so a forged Host sent clients to a foreign site."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["merge_slashes"] = False
+        super().__init__(*args, **kwargs)
+
+
+class _App(Flask):
+    """Flask with the URL map above (the static route is added by Flask's constructor)."""
+
+    url_map_class = _Map
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` may hold `ZHSEARCH_SETTINGS` (a Settings), setting names
     (`index_dir`, `page_size`…) and ordinary Flask config keys."""
@@ -38,17 +54,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     elif overrides:
         settings = settings.replace(**overrides)
 
-    app = Flask(__name__)
+    app = _App(__name__)
     app.config.update(config)
     app.config[SETTINGS_KEY] = settings
     app.json.ensure_ascii = False  # Chinese as UTF-8, not \u escapes
     app.json.sort_keys = False  # keep the documented field order
+    app.before_request(_request_limits)
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.teardown_appcontext(close_search_context)
     app.after_request(_security_headers)
     register_error_handlers(app)
     return app
+
+
+def _request_limits() -> Response | None:
+    """Refuse an over-long URL or too many parameters with 400, before anything parses them
+    (the query string is only counted here, in linear time)."""
+    settings = current_app.config[SETTINGS_KEY]
+    raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    query = request.query_string
+    path_bytes = len(raw_uri.split("?", 1)[0]) or len(request.path.encode("utf-8"))
+    size = path_bytes + (len(query) + 1 if query else 0)
+    if size > settings.max_url_bytes:
+        message = f"请求地址太长（{size} 字节），最多 {settings.max_url_bytes} 字节；请减少筛选条件"
+        return error_response("bad_parameter", message, 400)
+    if query and query.count(b"&") + 1 > settings.max_params:
+        message = f"参数太多，最多 {settings.max_params} 个；请减少筛选条件"
+        return error_response("bad_parameter", message, 400)
+    return None
 
 
 def _security_headers(response: Response) -> Response:
