@@ -52,6 +52,7 @@ def document(doc_id: str) -> Any:
     if doc is None:
         abort(404)
     q = request.args.get("q", "").strip()
+    settings = current_settings()
     mark = _marker(q)
     region = doc.get("region") or {}
     return render_template(
@@ -59,7 +60,13 @@ def document(doc_id: str) -> Any:
         q=q,
         doc=doc,
         title_html=mark(doc.get("title") or "（无标题）"),
-        body_html=render_body(doc.get("content") or "", doc.get("source_format") or "", mark),
+        body_html=render_body(
+            doc.get("content") or "",
+            doc.get("source_format") or "",
+            mark,
+            max_markdown_chars=settings.max_markdown_chars,
+            max_markdown_nesting=settings.max_markdown_nesting,
+        ),
         region_path=region.get("path") or "",
         zone=region.get("zone") or "",
         industries=doc.get("industries") or [],

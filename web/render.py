@@ -3,6 +3,7 @@ through `markdown`, markup through nh3, query terms marked in text nodes only.""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -10,6 +11,8 @@ from urllib.parse import urlsplit
 
 import markdown
 import nh3
+
+from search.context import LRU
 
 # Tags a rendered report may keep; no images, media, forms or scripts (nothing loads remotely).
 _TAGS = {
@@ -23,6 +26,13 @@ _URL_SCHEMES = {"http", "https", "mailto"}
 _TAG = re.compile(r'<(?:[^>"]|"[^"]*")*>')
 _SKIP_OPEN = re.compile(r"<(pre|mark)\b", re.IGNORECASE)
 _SKIP_CLOSE = re.compile(r"</(pre|mark)\b", re.IGNORECASE)
+# Markdown containers at the start of a line: indentation, quotes, bullets, numbered items.
+_CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*")
+_CONTAINER_MARKER = re.compile(r">|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t])")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]
+_RENDER_CACHE_CHARS = 16_000_000  # rendered bodies kept per process (~32-64 MB)
+_RENDERED = LRU(_RENDER_CACHE_CHARS, weigh=lambda text: len(text) + 64)
 
 
 def sanitize(fragment: str) -> str:
@@ -39,17 +49,84 @@ def sanitize(fragment: str) -> str:
 Marker = Callable[[str], str]  # plain text → escaped HTML, matches wrapped in <mark>
 
 
-def render_body(content: str, source_format: str, mark: Marker | None = None) -> str:
+def render_body(
+    content: str,
+    source_format: str,
+    mark: Marker | None = None,
+    *,
+    max_markdown_chars: int = 200_000,
+    max_markdown_nesting: int = 32,
+) -> str:
     """Safe HTML for a report body; Markdown is rendered, the rest is text. `mark` escapes and
-    highlights each text node (default: escape only)."""
+    highlights each text node (default: escape only).
+
+    Markdown longer than `max_markdown_chars` or nested deeper than `max_markdown_nesting`
+    (lists, quotes, open brackets: Python-Markdown is quadratic or recursive in them) is shown
+    as escaped text instead; the sanitised HTML of a body is cached, so a report viewed again
+    is not rendered again.
+    """
     mark = mark or _escape
     if source_format == "md":
-        body = sanitize(markdown.markdown(content, extensions=["tables", "sane_lists"]))
+        limits = (max_markdown_chars, max_markdown_nesting)
+        body = _cached_markup(content, "md", limits)
     elif source_format == "html" and _looks_like_html(content):
-        body = sanitize(content)
+        body = _cached_markup(content, "html", (0, 0))
     else:
+        body = None
+    if body is None:
         return "\n".join(f"<p>{mark(line)}</p>" for line in _paragraphs(content))
     return mark_html(body, mark)
+
+
+def markdown_too_hard(text: str, max_chars: int, max_nesting: int) -> bool:
+    """True when `text` is longer than `max_chars` or nests deeper than `max_nesting`: list or
+    quote levels at the start of a line, or brackets/parentheses left open within a paragraph
+    (each open one makes Python-Markdown scan the rest of the paragraph again)."""
+    if len(text) > max_chars:
+        return True
+    for line in text.splitlines():
+        prefix = _CONTAINER_PREFIX.match(line)
+        if prefix and _nesting(prefix.group(0)) > max_nesting:
+            return True
+    for block in _BLANK_LINE.split(text):
+        if block.count("[") + block.count("(") <= max_nesting:
+            continue  # cannot be nested deeper than that: skip the scan
+        depth = 0
+        for char in block:
+            if char in "[(":
+                depth += 1
+                if depth > max_nesting:
+                    return True
+            elif char in ")]" and depth:
+                depth -= 1
+    return False
+
+
+def _nesting(prefix: str) -> int:
+    columns = len(prefix.expandtabs(4)) - len(prefix.expandtabs(4).lstrip(" "))
+    markers = len(_CONTAINER_MARKER.findall(prefix))
+    return columns // 2 + markers
+
+
+def _cached_markup(content: str, kind: str, limits: tuple[int, int]) -> str | None:
+    """The sanitised HTML of a Markdown or HTML body (None: show it as text), from the cache
+    when this body was rendered before."""
+    key = (kind, limits, hashlib.sha1(content.encode("utf-8", "surrogatepass")).digest())
+    cached = _RENDERED.get(key)
+    if cached is not None:
+        return cached or None
+    if kind == "md":
+        if markdown_too_hard(content, *limits):
+            html_text = ""
+        else:
+            try:
+                html_text = sanitize(markdown.markdown(content, extensions=_MARKDOWN_EXTENSIONS))
+            except RecursionError:  # a nesting shape the pre-check missed: text, not a 500
+                html_text = ""
+    else:
+        html_text = sanitize(content)
+    _RENDERED.put(key, html_text)
+    return html_text or None
 
 
 def term_marker(terms: Iterable[str]) -> Marker:
