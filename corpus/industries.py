@@ -40,6 +40,7 @@ MIN_SCORE = 6.0  # a tag needs about three subject sentences, or a title and a l
 MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it
 CONCRETE_MIN = 3.0  # in a round-up of projects, one project sentence is enough
 ROUNDUP_RELATIVE = 0.1  # …as long as it is not dwarfed by the leading industry
+SURVEY_SHARE = 0.4  # with no primary, the leading class must hold this share of all evidence
 ROUNDUP_CLASSES = 3  # a report with no main industry is a round-up when this many have projects
 ROUNDUP_DENSITY = 0.3  # …and it speaks of projects and investment (cue words per sentence)
 RELATIVE = 0.15  # a secondary class needs this share of the leading class's score
@@ -49,6 +50,7 @@ PRIMARY_LEAD = 1.6  # the primary class must lead the runner-up by this factor�
 PRIMARY_SHARE = 0.4  # …and hold this share of all classes' scores (a round-up has no primary)
 PRIMARY_MIN = 8.0
 SUB_MIN = 2.0  # a sub-class of a tagged class is listed when its own score reaches this
+LONG_CHARS = 1500  # a feature-length text: a named project of another industry is a section of it
 REPORT_CHARS = 8000  # longer texts (work reports) keep only their leading industries
 REPORT_LEADING = 5
 LIST_CLASSES = 3  # a clause naming this many classes is a list of sectors
@@ -78,7 +80,7 @@ _NO_EVIDENCE = {
     "vaccination": wordset("接种 剂次"),
     "discipline": wordset("公款 违规 违纪 违法 腐败 受贿 贪污 问责 查处"),
 }
-_COOPERATION = wordset("合作 交流 对接 伙伴")
+_COOPERATION = wordset("合作 交流 对接")
 _DIPLOMATIC = wordset(
     "双方 两国 中方 我方 各方 各国 伙伴 一带一路 多边 双边 会谈 会见 通电话 互利 共赢"
     " 全面战略 命运共同体 外长 总统 总理 国王"
@@ -534,7 +536,9 @@ def _project_density(text: _Text) -> float:
     return sum(w in _ROUNDUP_CUES for w in words) / sentences
 
 
-def _rank(found: dict[str, _Evidence], limit: int, roundup: bool) -> tuple[list[str], str]:
+def _rank(
+    found: dict[str, _Evidence], limit: int, roundup: bool, long_text: bool = False
+) -> tuple[list[str], str]:
     """The tagged classes, best first, and the primary one ("" for none). A report with a main
     industry keeps at most `limit` classes with evidence of their own close to the leader's; a
     round-up of projects (no main industry, several industries with projects) keeps every class
@@ -552,10 +556,17 @@ def _rank(found: dict[str, _Evidence], limit: int, roundup: bool) -> tuple[list[
             for c in ranked
             if c == primary
             or (found[c].secondary() and found[c].score >= RELATIVE * best)
-            or (found[c].concrete(named=True) and found[c].projects - found[primary].sentences)
+            or (
+                long_text
+                and found[c].concrete(named=True)
+                and found[c].projects - found[primary].sentences
+            )
         ]
         return tagged[:limit], primary
     if len(concrete) < ROUNDUP_CLASSES:  # not a round-up: only classes with evidence of their own
+        total = sum(e.score for e in found.values())
+        if found[eligible[0]].score < SURVEY_SHARE * total:
+            return [], ""  # a survey of many industries, none of them its subject
         return [c for c in eligible if found[c].score >= RELATIVE * best][:limit], ""
     return [c for c in concrete if found[c].score >= ROUNDUP_RELATIVE * best], ""
 
@@ -585,7 +596,8 @@ def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = 
     text = _Text(title, paragraphs)
     found = evidence(taxonomy, text)
     roundup = _project_density(text) >= ROUNDUP_DENSITY
-    tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup)
+    long_text = len(article.content) >= LONG_CHARS
+    tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup, long_text)
     if long_report:
         tagged = tagged[:REPORT_LEADING]
     result = _result(taxonomy, found, tagged, primary)
