@@ -3,8 +3,8 @@
 
 Every answer must be a 2xx/4xx (never 5xx), every rejection a 400 (or 404 for an unknown
 document) with the one JSON error shape, and no exception may escape `run_search` other than
-`BadRequest`. The limits (query length, terms, page depth, page size, wildcard/character
-expansion) are checked before any searching.
+`BadRequest`. The limits (query length, terms, page depth, page size) are checked before any
+searching; there is no wildcard or character expansion to bound.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from search import run as run_module
 from search.context import SearchContext, open_context
-from search.query import expand_query, parse_query
+from search.query import parse_query
 from search.request import BadRequest, SearchRequest
 from search.run import run_search
 from web.app import create_app
@@ -281,7 +281,7 @@ def test_too_many_terms_are_refused_before_any_search(ctx: SearchContext, monkey
         raise AssertionError("searched a query over the term limit")
 
     monkeypatch.setattr(run_module, "matching_docs", must_not_run)
-    monkeypatch.setattr(run_module, "expand_query", must_not_run)
+    monkeypatch.setattr(run_module, "rank", must_not_run)
     q = " ".join(["光伏", "OR", "锂电池"] * 11)  # 33 words and operators > 32
     assert len(q) <= ctx.settings.max_query_chars
     with pytest.raises(BadRequest, match="32") as info:
@@ -299,17 +299,23 @@ def test_wildcards_are_not_expanded(ctx: SearchContext, q: str) -> None:
     _search_once(ctx, q)
 
 
-def test_single_character_expansion_is_capped(ctx: SearchContext) -> None:
-    import dataclasses
+def test_single_character_is_one_literal_never_expanded(ctx: SearchContext) -> None:
+    """No lexicon scan for a character: one literal per field, every report holding it found,
+    no "expanded to N words" notice."""
+    from search.literal import Literal
+    from tests.literal_oracle import expected, reports_of
 
-    small = dataclasses.replace(ctx, settings=ctx.settings.replace(max_expansion=3))
-    parsed = parse_query("发", ctx.searcher.schema, small.settings)
-    notices: list[str] = []
-    expanded = expand_query(parsed.query, small, notices)
-    leaves = list(expanded.leaves())
-    per_field = Counter(leaf.fieldname for leaf in leaves)
-    assert per_field and max(per_field.values()) <= 3, per_field
-    assert notices and "3" in notices[0]
+    parsed = parse_query("发", ctx.searcher.schema, ctx.settings)
+    leaves = list(parsed.query.leaves())
+    assert all(isinstance(leaf, Literal) and leaf.term.key == "发" for leaf in leaves), leaves
+    assert Counter(leaf.fieldname for leaf in leaves) == {"title": 1, "subtitle": 1, "content": 1}
+    reports = reports_of(ctx.searcher)
+    for char in ("发", "煤"):  # 发 is in every sample report (and hundreds of words), 煤 in 3
+        result = run_search(SearchRequest(q=char, size=100, synonyms=False), ctx)
+        found = {hit.id for hit in result.hits}
+        assert found == expected(reports, char) and result.total == len(found) > 0
+        assert result.notices == []
+    assert len(expected(reports, "煤")) < len(reports)
 
 
 @pytest.mark.parametrize("q", ["nofield:光伏", "source:南通日报", "id:x", "region:140000", "a_b:c"])
