@@ -24,8 +24,8 @@ from index.chargrams import chars_field, text_column
 from index.engine import TextColumn
 from index.engine import text_column as open_text_column
 from index.schema import SEARCH_FIELDS
+from search.arrays import doc_arrays
 from search.context import LRU, SearchContext, cached
-from search.facets import doc_arrays
 from search.literal import Literal, LiteralTerm
 from search.postings import term_segments
 

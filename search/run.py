@@ -8,12 +8,12 @@ from typing import Any
 
 from whoosh import query as wq
 
+from search.arrays import doc_arrays
 from search.context import SearchContext
 from search.doccache import ShownDocument, shown_document
 from search.docsets import matching_docs
 from search.explain import explain_hit
 from search.facets import (
-    doc_arrays,
     industry_facet,
     industry_label,
     known_industry,

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from whoosh import query as wq
 
 from corpus.settings import Settings
+from search.arrays import doc_arrays
 from search.context import SearchContext, open_context
 from search.docsets import matching_docs, prepare_text_columns
-from search.facets import doc_arrays
 from search.ranking import prepare_lengths
 from search.suggest import prepare_suggestions
 

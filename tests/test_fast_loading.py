@@ -14,7 +14,7 @@ import corpus.industries as industries
 from index.schema import SEARCH_FIELDS
 from index.engine import column_values
 from search.context import open_context
-from search.facets import doc_arrays
+from search.arrays import doc_arrays
 from index.engine import field_lengths
 
 COLUMNS = ("region_codes", "industries", "date")
