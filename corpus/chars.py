@@ -18,6 +18,10 @@ import re
 # CJK ideographs: Extension A, the URO, compatibility ideographs; Extensions B-G as well.
 HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 HAN = re.compile(f"[{HAN_RANGES}]")
+HAN_CLASS = f"[{HAN_RANGES}]"  # for building other patterns
+# One UTF-8 encoded character of U+3000..U+9FFF (CJK punctuation, kana and the BMP ideographs),
+# for patterns run over UTF-8 bytes, where a Unicode class cannot be written.
+HAN_UTF8 = rb"[\xe3-\xe9][\x80-\xbf]{2}"
 HAN_RUN = re.compile(f"[{HAN_RANGES}]+")
 
 DIGITS = frozenset("0123456789")

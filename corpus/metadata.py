@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from corpus.chars import HAN_CLASS
 from corpus.clean import BODY_LINE_CHARS, clean_line, clean_lines, is_body_line, is_chrome_line
 
 _HEAD_MAX_LINES = 40
@@ -55,8 +56,8 @@ _SEGMENT_SEP = re.compile(r"[\s|｜丨/]*")
 _OUTER_PARENS = re.compile(r"^[（(](.*)[）)]$")
 _DATE_ONLY = re.compile(rf"{_TEXT_DATE}(?:\s*{_TIME})?")
 
-_NAME = r"[\u4e00-\u9fff]{2,4}"
-_LONG_NAME = rf"(?:[\u4e00-\u9fff]{{1,8}}·[\u4e00-\u9fff]{{1,10}}|{_NAME})"  # 艾尔肯·吐尼亚孜
+_NAME = rf"{HAN_CLASS}{{2,4}}"
+_LONG_NAME = rf"(?:{HAN_CLASS}{{1,8}}·{HAN_CLASS}{{1,10}}|{_NAME})"  # 艾尔肯·吐尼亚孜
 # "文/刘杰 图/郭夜梅", "作者：张三", "本报记者 李四 王五"; a photo credit alone is not a byline.
 _BYLINE = re.compile(
     r"(?:(?:文|撰文|文字|图文)\s*[/／|｜]|作者\s*[/／:：|｜\s]|(?:本报|特约|文字)?记者\s*[/／|｜\s])"

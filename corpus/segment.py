@@ -16,13 +16,15 @@ from pathlib import Path
 
 import opencc
 
+from corpus.chars import HAN, HAN_RANGES
+
 # Bump when normalisation or segmentation rules change: indexes built before then must be rebuilt.
 SEGMENTER_VERSION = "3"
 
 Word = tuple[str, int, int]  # (text, start, end) in normalised-text character offsets
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORDLIKE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = HAN
+_WORDLIKE = re.compile(f"[0-9a-z{HAN_RANGES}]")
 _MAX_COMPOUND = 16  # longer "words" are rare runs; their n-grams are not worth the lookups
 _ALNUM_PARTS = re.compile(r"[0-9]+(?:\.[0-9]+)?|[a-z]+")
 # A number with a unit or a code: 20万吨, 318.67亿元, 500千伏, 7gw, n型, 1.5万亩. Matched on
@@ -135,11 +137,6 @@ def _expanding() -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
 
 
-def is_han(ch: str) -> bool:
-    """True for a CJK ideograph (the characters jieba segments into words)."""
-    return bool(_HAN.match(ch))
-
-
 def is_wordlike(word: str) -> bool:
     """True when a token carries meaning (Han, digit or Latin), False for spaces and punctuation."""
     return bool(_WORDLIKE.search(word))
@@ -192,10 +189,7 @@ class Segmenter:
             self._add_word(word, freq, tag)
 
     def _add_word(self, word: str, freq: int | None, tag: str | None) -> None:
-        if self.backend == "rjieba":
-            self._jieba.add_word(word, freq, tag)
-        else:  # pragma: no cover
-            self._jieba.add_word(word, freq, tag)
+        self._jieba.add_word(word, freq, tag)  # rjieba and jieba take the same arguments
 
     def cut(self, norm: str) -> list[Word]:
         """Precise-mode words of normalised text, with number+unit runs merged into one word.

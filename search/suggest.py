@@ -20,16 +20,16 @@ from typing import Any
 
 from whoosh import query as wq
 
-from corpus.segment import is_han, normalize
+from corpus.chars import HAN_CLASS, HAN_UTF8, is_han
+from corpus.segment import normalize
 from search.context import SearchContext, cached
 from search.request import SearchRequest
 
 _FIELDS = ("content",)  # title words are nearly always in the text too
-_HAN_TERM = re.compile(r"^[\u3400-\u9fff]{2,8}$")
+_HAN_TERM = re.compile(f"^{HAN_CLASS}{{2,8}}$")
 _ASCII_TERM = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 _PINYIN_QUERY = re.compile(r"^[A-Za-z' ]+$")
-_HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
-_HAN_BYTES = rb"[\xe3-\xe9][\x80-\xbf]{2}"  # one UTF-8 encoded CJK ideograph (U+3400..U+9FFF)
+_HAN_RUN = re.compile(f"{HAN_CLASS}+")
 _BUDGET_S = 0.25  # did-you-mean stops evaluating candidates after this long
 _MAX_SUGGESTIONS = 5
 _MAX_TITLES = 50_000  # titles kept for autocomplete per generation
@@ -290,7 +290,7 @@ def _fix_run(ctx: SearchContext, run: str, words: list[str], lex: Lexicon) -> li
     out: list[tuple[str, str]] = []
     for span in spans[:12]:
         options = [
-            re.escape(span[:k].encode()) + _HAN_BYTES + re.escape(span[k + 1 :].encode())
+            re.escape(span[:k].encode()) + HAN_UTF8 + re.escape(span[k + 1 :].encode())
             for k in range(len(span))
         ]
         pattern = re.compile(rb"\n(?:" + rb"|".join(options) + rb")(?=\n)")
