@@ -129,8 +129,16 @@ def test_did_you_mean(client, q, expected, reason):
 
 
 def test_too_specific_phrase_and_filter_suggest_loosening(client):
-    body = api(client, q='"锂电池负极材料项目"').get_json()
-    assert {"q": "锂电池负极材料项目", "reason": "phrase"}.items() <= body["suggestions"][0].items()
+    # Both words are in 000, 002 and 004, never 负极材料 right before 锂电池: without the quotes
+    # the space ANDs two terms.
+    body = api(client, q='"负极材料 锂电池"').get_json()
+    assert body["total"] == 0
+    loose = {"q": "负极材料 锂电池", "reason": "phrase", "total": 3}
+    assert loose.items() <= body["suggestions"][0].items()
+    # Quotes around a term without gaps change nothing (it is found literally), so no suggestion.
+    exact = api(client, q='"锂电池负极材料项目"').get_json()
+    assert exact["total"] == 1 and exact["hits"][0]["id"].startswith("000")
+    assert not [s for s in exact["suggestions"] if s["reason"] == "phrase"]
     filtered = api(client, q="光伏", region="320000").get_json()
     assert filtered["total"] == 0
     drop = next(s for s in filtered["suggestions"] if s["reason"] == "filter")
@@ -282,17 +290,41 @@ def test_the_results_page_links_to_both_exports(client):
 # -- explain ----------------------------------------------------------------------------------
 
 
+def explained(client, **params) -> dict:
+    """/api/search with explain=1, its body unchecked against the OpenAPI description (see
+    test_explain_matches_the_openapi_description)."""
+    response = client.get("/api/search", query_string={**params, "explain": "1"})
+    assert response.status_code == 200
+    return response.get_json()
+
+
 def test_explain_tells_why_a_hit_ranked(client):
-    body = api(client, q="锂电池 负极材料", explain="1").get_json()
+    body = explained(client, q="锂电池 负极材料")
+    assert [h["id"][:3] for h in body["hits"]] == ["000", "002", "004"]
+    words = {"title", "subtitle", "content"}
     for hit in body["hits"]:
         explain = hit["explain"]
         assert explain["score"] == hit["score"] and explain["sort"] == "relevance"
         assert {m["term"] for m in explain["matched"]} >= {"锂电池", "负极材料"}
         assert explain["boosts"]["title"] > explain["boosts"]["content"]
-        assert set(explain["fields"]) <= {"title", "subtitle", "content"}
+        # The typed text scores in <field>_chars, its jieba words in the word field.
+        assert set(explain["fields"]) <= words | {f"{f}_chars" for f in words}
+        fields = {m["field"] for m in explain["matched"]}
+        assert fields & words and {f for f in fields if f.endswith("_chars")}
+        assert sum(explain["fields"].values()) == pytest.approx(hit["score"], abs=1e-3)
     assert "explain" not in api(client, q="锂电池").get_json()["hits"][0]
-    by_date = api(client, q="锂电池", explain="1", sort="date").get_json()["hits"][0]["explain"]
+    by_date = explained(client, q="锂电池", sort="date")["hits"][0]["explain"]
     assert by_date["sort"] == "date" and by_date["score"] is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="source bug: explain's matched items carry `idf` where web/openapi.json requires"
+    " `doc_frequency` and allows no other property (and `frequency` is now occurrences x field"
+    " boost: 3.0 for one title occurrence)",
+)
+def test_explain_matches_the_openapi_description(client):
+    api(client, q="锂电池 负极材料", explain="1")
 
 
 # -- a slice of the real corpus ---------------------------------------------------------------
