@@ -7,6 +7,7 @@ live one and switches to it only after a successful commit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -153,7 +154,12 @@ class Indexer:
             else:
                 target = live
                 manifest = self.store.read_json(target, MANIFEST)
-                self._index_into(target, files, roots, manifest, report, progress, fresh=False)
+                before = set(os.listdir(target))
+                try:
+                    self._index_into(target, files, roots, manifest, report, progress, fresh=False)
+                except BaseException:
+                    _remove_orphans(target, before, build_schema(self.settings.user_dict))
+                    raise
             report.generation = target.name
         report.seconds = time.perf_counter() - started
         return report
@@ -247,7 +253,9 @@ class Indexer:
         except BaseException:
             if self._build is not None:
                 self._build.cancel()
-            writer.cancel()
+            if not writer.is_closed:  # a failed commit has closed it (and released its lock)
+                with contextlib.suppress(Exception):  # the first error is the one to report
+                    writer.cancel()
             raise
         with ix.searcher() as searcher:
             report.documents = searcher.doc_count()
@@ -358,6 +366,32 @@ class Indexer:
             return
         add = writer.update_document if update else writer.add_document
         write_article(article, lambda fields: add(**fields), self.taxonomy, stages)
+
+
+def _remove_orphans(generation: Path, before: set[str], schema: Any) -> list[str]:
+    """Delete the files a failed incremental run wrote into the live generation (segments of a
+    commit that did not happen, temporary files of a manifest write), and only those: files
+    that were there before the run, the TOCs and every segment the latest TOC lists stay.
+
+    Without this a full disk left a 23 MB segment nobody reads until the next good run."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    try:
+        toc = TOC.read(FileStorage(str(generation)), whoosh_index._DEF_INDEX_NAME, schema=schema)
+        live = tuple(f"{segment.segment_id()}." for segment in toc.segments)
+    except Exception:  # the TOC cannot be read: delete nothing rather than guess
+        return []
+    removed = []
+    for name in sorted(set(os.listdir(generation)) - before):
+        if name.endswith(".toc") or name.startswith(live):
+            continue
+        try:
+            os.remove(generation / name)
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
 
 
 def _drop_failed(failures: list[Failure], files: dict[str, Any], report: IndexReport) -> None:

@@ -7,6 +7,7 @@ Imports point downward only (search, index, corpus); Flask and the web app are i
 from __future__ import annotations
 
 import contextlib
+import errno
 import html
 import json
 import re
@@ -38,7 +39,14 @@ def _user_errors() -> Iterator[None]:
         # A missing user dictionary or taxonomy, an index directory that is a file or read-only,
         # a full disk (ENOSPC) or a read-only file system (EROFS) while writing the index.
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        message = exc.strerror if exc.strerror and where else str(exc)
+        message = (
+            exc.strerror if exc.strerror and (where or exc.errno == errno.ENOSPC) else str(exc)
+        )
+        if exc.errno == errno.ENOSPC:
+            where += (
+                " while writing the index; the last committed index keeps serving and the files"
+                " this run wrote were removed. Free some space and run again"
+            )
         raise click.ClickException(f"{message}{where}") from None
 
 
