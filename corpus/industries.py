@@ -93,7 +93,18 @@ _MEANS = wordset(
 )
 _GOVERNANCE = wordset(
     "防疫 防控 抗疫 疫情 监测 溯源 救援 救灾 防汛 减灾 治理 执法 政务 监管 巡查 测温 隔离"
+    " 扶贫 脱贫 精准扶贫 民生"
 )
+# 锻造一支…队伍, 钢铁连队, 在自我革命中锻造的政党: industry words as metaphors for people and
+# organisations; a clause with one of these and no industry word is not about the industry.
+_FIGURATIVE = wordset(
+    "队伍 精兵 劲旅 铁军 部队 连队 军队 官兵 政党 干部 党员 品格 意志 精神 作风 本领 党性 之师"
+    " 尖兵 灵魂 信念 血性 斗志"
+)
+# 汽车|产销量, 疫苗|企业: a generic keyword right before one of these names its industry.
+_MEASURE_NEXT = wordset("产销量 产销 产量 销量 产值 产能 出口 企业 行业 产业 工业 产业链 制造 生产")
+# 钢铁行业, 钢铁企业: one dictionary token made of a keyword and an industry suffix.
+_COMPOUND_SUFFIXES = ("行业", "企业", "产业", "工业")
 _FIELD_WORDS = wordset("领域 行业 产业 方面")
 _INDUSTRY_WORDS = wordset("产业 行业 企业 产值 产量 营收 产业链 制造 生产 投资")
 _BULLETIN = ("快讯", "简讯", "速览", "速递")
@@ -325,9 +336,32 @@ def _spans(seq: list[str], ends: frozenset[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def _evidence_matches(taxonomy: Taxonomy, seq: list[str]) -> list[tuple[int, int, str, float]]:
+    """Keyword runs as keyword_matches finds them, plus tokens made of a keyword and an industry
+    suffix (钢铁行业), and generic keywords made specific by the next word (汽车|产销量)."""
+    found = []
+    covered: set[int] = set()
+    for start, end, code, weight in keyword_matches(taxonomy, seq):
+        if weight < STRONG and end < len(seq) and seq[end] in _MEASURE_NEXT:
+            weight = STRONG
+        found.append((start, end, code, weight))
+        covered.update(range(start, end))
+    for i, word in enumerate(seq):
+        if i in covered or len(word) < 4:
+            continue
+        for suffix in _COMPOUND_SUFFIXES:
+            if word.endswith(suffix):
+                entries = taxonomy._keywords.get(word[: -len(suffix)], [])
+                single = [code for words, code, _w in entries if len(words) == 1]
+                if single:
+                    found.append((i, i + 1, single[0], STRONG))
+                break
+    return sorted(found)
+
+
 def _part_hits(taxonomy: Taxonomy, seq: list[str], where: str) -> list[_Hit]:
     """The hits of one part (title, lead or body) with their context and value."""
-    matches = keyword_matches(taxonomy, seq)
+    matches = _evidence_matches(taxonomy, seq)
     if not matches:
         return []
     factor = {"title": TITLE_FACTOR, "lead": LEAD_FACTOR}.get(where, 1.0)
@@ -380,6 +414,8 @@ def _context(
     """What the sentence does with a keyword: carries the subject, or names it in passing."""
     if _in_org(seq, end):
         return "organisation"
+    if _figurative(seq, start, end):
+        return "metaphor"
     for reason, cues in _NO_EVIDENCE.items():
         if sentence & cues:
             return reason
@@ -398,6 +434,18 @@ def _context(
     if sentence & _SUBJECT_CUES or any(_is_figure(w) for w in sentence):
         return "subject"
     return "plain"
+
+
+def _figurative(seq: list[str], start: int, end: int) -> bool:
+    """锻造过硬精兵: the keyword's clause speaks of people or a party, and of no industry."""
+    lo = start
+    while lo > 0 and seq[lo - 1] not in _CLAUSE_END:
+        lo -= 1
+    hi = end
+    while hi < len(seq) and seq[hi] not in _CLAUSE_END:
+        hi += 1
+    clause = set(seq[lo:start]) | set(seq[end:hi])
+    return bool(clause & _FIGURATIVE) and not clause & _INDUSTRY_WORDS
 
 
 def _is_figure(word: str) -> bool:
