@@ -612,3 +612,89 @@ def test_settings_table_has_every_request_limit():
     for name in wanted:
         assert f"ZHSEARCH_{name.upper()}" in readme, name
         assert f"`{name}`" in reliability, name
+
+
+# ----------------------------------------------------------------------------- gunicorn
+
+
+def test_gunicorn_options_bound_slow_clients_and_queueing():
+    from web.prefork import _ReadTimeoutSocket, gunicorn_options
+
+    settings = Settings.load(env={}).replace(threads=4, max_queued_requests=10)
+    options = gunicorn_options(settings)
+    assert options["worker_connections"] == 14 and options["backlog"] == settings.listen_backlog
+    assert 0 < options["limit_request_line"] <= 8190
+    assert options["limit_request_field_size"] <= settings.max_header_bytes
+    assert options["worker_class"] == "web.prefork.TimedThreadWorker"
+    a, b = socket.socketpair()
+    try:
+        wrapped = _ReadTimeoutSocket(a, 1.5)
+        wrapped.setblocking(True)
+        assert a.gettimeout() == 1.5 and wrapped.fileno() == a.fileno()
+        wrapped.setblocking(False)
+        assert a.gettimeout() == 0.0
+    finally:
+        a.close()
+        b.close()
+
+
+_SERVE_PREFORK = """
+import sys
+from corpus.settings import Settings
+from web.prefork import serve_prefork
+
+serve_prefork(Settings.load({
+    "index_dir": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2]), "workers": 2,
+    "threads": 2, "warm_up": False, "request_read_timeout_s": 2,
+}))
+"""
+
+
+def test_gunicorn_workers_close_a_half_sent_request_and_answer_others(sample_settings, tmp_path):
+    """`serve --workers 2`: gthread read a half-sent request on a blocking socket with no
+    timeout, so two such clients per worker held every thread; now each read times out."""
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "gunicorn.log").open("w", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE_PREFORK, sample_settings.index_dir, str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    half: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            try:
+                if _get(port, "/api/stats", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        for _ in range(6):  # more than the 2 × 2 threads
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /api/stats HTTP/1.1\r\nHost: x\r\n")
+            half.append(sock)
+        time.sleep(0.5)
+        started = time.perf_counter()
+        status, _headers, body = _get(port, "/api/search?q=%E5%85%89%E4%BC%8F", timeout=20)
+        assert status == 200 and json.loads(body)["total"] >= 1
+        assert time.perf_counter() - started < 10.0
+        assert _closed_by_server(half[0], within=10.0)
+    finally:
+        for sock in half:
+            sock.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -290,3 +290,144 @@ def test_load_short_with_a_rebuild_in_the_middle(tmp_path: Path, sample_dir: Pat
 @pytest.mark.slow
 def test_load_60s_with_a_rebuild_in_the_middle(tmp_path: Path, sample_dir: Path) -> None:
     _load_run(tmp_path, sample_dir, 60, "load_60s")
+
+
+# ------------------------------------------------- issue 15: heavy requests sent and dropped
+
+HEAVY_CHARS = "人万年国中大会新发展经济全工作合作部"[:16]
+HEAVY_QUERY = (
+    "/api/search?" + "q=" + quote(" OR ".join(HEAVY_CHARS)) + "&size=100&page=10&explain=1"
+)
+NORMAL_QUERY = "/api/search?q=" + quote("光伏")
+DROP_AFTER_S = 0.3  # curl -m 0.3
+# What `zhsearch serve` runs once it builds its server with web.serving (waitress, 8 threads).
+_SERVE_GUARDED = """
+import sys
+from corpus.settings import Settings
+from search.warmup import warm_in_background
+from web.app import create_app
+from web.serving import serve_waitress
+
+settings = Settings.load({"index_dir": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2])})
+app = create_app({"ZHSEARCH_SETTINGS": settings})
+if settings.warm_up:
+    warm_in_background(settings)
+serve_waitress(app, settings)
+"""
+
+
+@pytest.fixture(scope="module")
+def xwlb_5000(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """5,000 reports of the xwlb corpus, indexed once for this module."""
+    import gzip
+    from itertools import islice
+
+    work = tmp_path_factory.mktemp("xwlb-5000")
+    with gzip.open(shared_dir / "corpora" / "xwlb.jsonl.gz", "rt", encoding="utf-8") as fh:
+        lines = list(islice(fh, 5000))
+    (work / "xwlb-5000.jsonl").write_text("".join(lines), encoding="utf-8")
+    settings = Settings.load(overrides={"index_dir": str(work / "index")}, env={})
+    report = Indexer(settings).run([work / "xwlb-5000.jsonl"])
+    assert report.documents == 5000, report.to_dict()
+    return settings
+
+
+@contextlib.contextmanager
+def served_guarded(index_dir: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    """The app behind `web.serving.serve_waitress` in a subprocess on a free 127.0.0.1 port."""
+    port = _free_port()
+    log_path = Path(index_dir).with_name("serve-guarded.log")
+    log = log_path.open("w", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE_GUARDED, index_dir, str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log_path.read_text(encoding="utf-8")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/stats")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        yield port, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _timed_get(port: int, path: str, timeout: float = 120.0) -> tuple[int, float]:
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def _send_and_drop(port: int, path: str) -> None:
+    """What `curl -m 0.3` does: send the request, wait 0.3 s, hang up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode("ascii"))
+        time.sleep(DROP_AFTER_S)
+
+
+@pytest.mark.shared
+def test_dropped_heavy_requests_leave_a_normal_query_fast(xwlb_5000: Settings) -> None:
+    """Issue 15: 16 heavy searches sent and dropped after 0.3 s made a normal `q=光伏` wait
+    85 s. With budgets, the client-gone probe and load shedding a normal query stays < 1 s
+    (p95). Its work stopping depends on the `ctx.budget.check()` calls inside matching,
+    ranking and highlighting: without them a running heavy search cannot be stopped."""
+    result: dict[str, object] = {"heavy_query": HEAVY_QUERY}
+    with served_guarded(xwlb_5000.index_dir) as (port, server):
+        for _ in range(5):  # warm: caches of the generation, the suggestion lexicon
+            _timed_get(port, NORMAL_QUERY)
+        baseline = [_timed_get(port, NORMAL_QUERY)[1] for _ in range(10)]
+        status, heavy_s = _timed_get(port, HEAVY_QUERY, timeout=180)
+        result.update(heavy_status=status, heavy_alone_s=round(heavy_s, 2))
+
+        droppers = [
+            threading.Thread(target=_send_and_drop, args=(port, HEAVY_QUERY)) for _ in range(16)
+        ]
+        for thread in droppers:
+            thread.start()
+        for thread in droppers:
+            thread.join(timeout=30)
+        after: list[float] = []
+        statuses: list[int] = []
+        stop = time.monotonic() + 240  # bounded: 20 queries, at most 4 minutes
+        while len(after) < 20 and time.monotonic() < stop:
+            status, elapsed = _timed_get(port, NORMAL_QUERY, timeout=180)
+            statuses.append(status)
+            after.append(elapsed)
+        assert server.poll() is None, "the server died"
+    result.update(
+        baseline_p95_ms=round(_percentile(baseline, 95) * 1000, 1),
+        after_first_ms=round(after[0] * 1000, 1),
+        after_p95_ms=round(_percentile(after, 95) * 1000, 1),
+        after_max_ms=round(max(after) * 1000, 1),
+        after_statuses=dict(Counter(statuses)),
+        normal_queries=len(after),
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "dropped_heavy.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False))
+    assert len(after) == 20 and set(statuses) == {200}, result
+    assert _percentile(after, 95) < 1.0, result
