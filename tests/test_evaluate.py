@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from corpus.evaluate import evaluate, load_labels, main, read_articles
+from corpus.evaluate import (
+    draw_industry_sample,
+    evaluate,
+    format_report,
+    load_labels,
+    main,
+    read_articles,
+)
 
 LABELS_XWLB = Path(__file__).parent / "data" / "labels-xwlb.json"
 
@@ -112,3 +121,70 @@ def test_main_prints_a_report(shared_dir, capsys):
     out = capsys.readouterr().out
     assert "region about, exact path:   1.000" in out
     assert "industry precision/recall/F1" in out
+
+
+LABELS_INDUSTRY = Path(__file__).parent / "data" / "labels-industry-xwlb.json"
+
+
+def test_industry_only_labels_score_no_region(tmp_path, sample_articles):
+    labels = write_labels(
+        tmp_path,
+        {
+            "000": {"file": "000_4b27ecb7561911bc.txt", "industry": {"labels": ["T01"]}},
+            "004b": {
+                "file": "004_e439af9d8f037c90.txt (second article)",
+                "industry": {"labels": []},
+            },
+        },
+    )
+    result = evaluate(labels, sample_articles)
+    assert result["articles"] == 2 and result["region_articles"] == 0
+    assert result["industry_counts"]["right"] == 1
+    assert result["no_industry_items"] == 1
+    assert result["no_industry_tagged"] == 1.0  # 004b is about solar and chips: tagged anyway
+    assert "items about no industry tagged: 1.000 of 1" in format_report(result)
+
+
+def test_industry_labels_file_is_ids_and_labels_only():
+    doc = json.loads(LABELS_INDUSTRY.read_text(encoding="utf-8"))
+    old = set(json.loads(LABELS_XWLB.read_text(encoding="utf-8"))["articles"])
+    articles = doc["articles"]
+    assert not set(articles) & old  # never the items of the region sample
+    holdout = [a for a in articles.values() if a["split"] == "holdout"]
+    assert len(holdout) >= 200
+    assert sum(a["stratum"] == "keyword" for a in holdout) * 2 == len(holdout)
+    for key, spec in articles.items():
+        assert set(spec) == {"split", "stratum", "industry"}  # no text
+        assert key[-6:] >= "190101"  # the id ends with the broadcast date, yymmdd
+        labels = spec["industry"]["labels"]
+        assert all(re.fullmatch(r"T\d\d", c) for c in labels)
+        if labels:
+            assert len(spec["industry"]["reason"]) >= 20
+
+
+def test_industry_sample_scores(shared_dir):
+    golds = load_labels(LABELS_INDUSTRY, "holdout")
+    articles = read_articles([shared_dir / "corpora" / "xwlb.jsonl.gz"], {g.key for g in golds})
+    result = evaluate(LABELS_INDUSTRY, articles, split="holdout")
+    assert result["articles"] >= 200 and result["missing"] == []
+    # Measured 0.667 / 0.769 / 0.010 when these floors were set (docs/facets.md); the issue's
+    # targets (0.90 / 0.80 / 0.05) are not reached yet.
+    assert result["industry_precision"] >= 0.6
+    assert result["industry_recall"] >= 0.7
+    assert result["no_industry_tagged"] <= 0.05
+
+
+def test_industry_sample_draw_is_reproducible(tmp_path):
+    path = tmp_path / "news.jsonl.gz"
+    rows = []
+    for i in range(12):
+        text = f"第{i}条。光伏组件项目投产。" if i % 2 else f"第{i}条。会议召开。"
+        date = "2018-05-01" if i < 2 else "2021-05-01"
+        rows.append({"id": f"x{i:02d}", "title": f"标题{i}", "date": date, "content": text})
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    first = draw_industry_sample(path, seed=7, per_stratum=3, exclude={"x11"})
+    assert first == draw_industry_sample(path, seed=7, per_stratum=3, exclude={"x11"})
+    assert sorted(first.values()) == ["keyword"] * 3 + ["none"] * 3
+    assert not {"x00", "x01", "x11"} & set(first)  # before 2019, or excluded
+    assert all((first[k] == "keyword") == (int(k[1:]) % 2 == 1) for k in first)

@@ -149,3 +149,221 @@ def test_sub_classes_follow_their_class(samples):
             assert tax.label(code)
             parent = tax.parent(code)
             assert parent is None or parent in codes
+
+
+# --- issue 16: about, not mentioned in passing (sentences quoted from ../shared/corpora) ----------
+
+
+def classify_text(title: str, *paragraphs: str):
+    return classify(article("\n".join(paragraphs), title=title), load_taxonomy())
+
+
+def test_cooperation_clauses_and_sector_lists_are_mentions():
+    result = classify_text(
+        "",
+        "二是携手推进新兴产业合作，加强新能源汽车、光伏、人工智能等领域合作；四是携手扩大人文交流，"
+        "进一步加强文化、旅游、培训、青年等领域合作。",
+    )
+    assert result.codes == []
+    assert {"T02", "T05", "T07", "T15"} <= set(result.mentions)
+    assert "list" in result.evidence["T02"]
+    result = classify_text(
+        "",
+        "电子信息、机械、汽车、船舶、民用航空与航天、钢铁、有色金属、建材、石化与化工、生物医药、"
+        "轻工、纺织等12个行业被列入国家重点技改领域。",
+    )
+    assert result.codes == []
+    assert {"T04", "T06", "T11", "T14"} <= set(result.mentions)
+
+
+@pytest.mark.parametrize(
+    ("title", "lead"),
+    [
+        (
+            "锻造过硬精兵 有效履行防务",
+            "全军官兵纷纷表示，要牢记习主席嘱托，再接再厉，锻造过硬精兵，全面提高履行防务能力。",
+        ),
+        (
+            "人民日报评论员文章：强大的政党是在自我革命中锻造出来的",
+            "要锻造一支让党中央放心、人民群众满意的高素质过硬公安队伍。",
+        ),
+    ],
+)
+def test_metaphors_are_not_industries(title, lead):
+    result = classify_text(title, lead)
+    assert "T11" not in result.codes  # 锻造 is a T11 keyword (forging)
+    assert "metaphor" in result.evidence["T11"]
+
+
+def test_names_of_organisations_are_not_industries():
+    result = classify_text(
+        "火箭军成功发射新型号导弹",
+        "近日，火箭军某导弹旅在西北大漠进行实战化导弹发射演练，官兵在超长时间无依托条件下，"
+        "克服高原、低温、风沙等恶劣环境困难，成功发射两枚新型号导弹，迎来新年度训练开门红。",
+        "近年来，火箭军所有导弹旅从实弹发射、红蓝对抗再到多军兵种联合作战，逐步适应新战术、新战场。",
+    )
+    assert result.codes == [] and result.mentions == ["T06"]
+    assert "organisation 3" in result.evidence["T06"]
+
+
+@pytest.mark.parametrize(
+    ("title", "paragraphs", "code", "reason"),
+    [
+        (
+            "美波音飞机一天两起发动机爆炸事故",
+            [
+                "美国联合航空公司一架波音客机20日从科罗拉多州首府丹佛国际机场起飞后不久发生严重事故，"
+                "飞机发动机发生爆炸并燃烧。",
+                "事故致使不少飞机碎片从空中掉落。",
+            ],
+            "T06",
+            "accident",
+        ),
+        (
+            "",
+            [
+                "巴基斯坦三军新闻局30日发表声明说，一架载有5人的小型军用训练飞机在拉瓦尔品第坠毁，"
+                "造成包括机组人员在内的17人死亡。",
+                "飞机坠毁在居民区。",
+            ],
+            "T06",
+            "accident",
+        ),
+        (
+            "中埃向巴勒斯坦加沙地带援助新冠疫苗",
+            [
+                "20日，中国和埃及联合向巴勒斯坦加沙地带援助的50万剂新冠疫苗启运仪式在埃及首都开罗举行。"
+                "这批疫苗是由中方提供疫苗原液，埃方完成生产。巴方表示，这批援助对巴勒斯坦人民来说"
+                "无疑是雪中送炭。",
+            ],
+            "T14",
+            "aid",
+        ),
+        (
+            "",
+            [
+                "开展药物和疫苗联合研发，并向出现疫情扩散的国家提供力所能及的援助。",
+                "截至9月2日，各地累计报告接种新冠病毒疫苗208465万剂次。",
+            ],
+            "T14",
+            "aid",
+        ),
+        (
+            "中央纪委公开曝光六起违反中央八项规定精神问题",
+            [
+                "这6起违反中央八项规定精神典型问题分别是：江苏省南京市中级人民法院宣传处处长赵兴武"
+                "公款出国境旅游等问题。"
+            ],
+            "T15",
+            "discipline",
+        ),
+        (
+            "",
+            [
+                "要运用大数据等手段，加强疫情溯源和监测。",
+                "浙江利用大数据分析出人群聚集热点分布，精准开展疫情防控。",
+            ],
+            "T05",
+            "tool",
+        ),
+        (
+            "贵州：“大数据”助推信息化精准扶贫",
+            [
+                "贵州省不断推进大数据和民生服务的深度融合，不断扩大贫困地区信息化扶贫力度，助力精准脱贫。",
+                "依托就业大数据平台，企业和搬迁群众直接在平台上实现互动对接。",
+            ],
+            "T05",
+            "tool",
+        ),
+    ],
+)
+def test_passing_senses_are_mentions_with_their_reason(title, paragraphs, code, reason):
+    result = classify_text(title, *paragraphs)
+    assert code not in result.codes
+    assert code in result.mentions
+    assert reason in result.evidence[code]
+
+
+def test_reports_about_an_industry_are_tagged():
+    result = classify_text(
+        "5月份汽车产销量稳定增长 市场温和回暖",
+        "中国汽车工业协会发布的最新数据显示，5月份，我国汽车产销量分别完成233.3万辆和238.2万辆，"
+        "同比分别增长21.1%和27.9%。其中，新能源汽车产销量分别完成71.3万辆和71.7万辆，同比分别增长"
+        "53%和60.2%，市场占有率达到30.1%。",
+    )
+    assert result.primary == "T07"  # 汽车 is a generic keyword; 汽车|产销量 is the industry
+    assert "title 汽车" in result.evidence["T07"]
+    result = classify_text(
+        "我国钢铁行业加快转型升级",
+        "今年以来，各地钢铁企业加快智能化和绿色化改造，目前，已有超八成的钢铁企业建设起智能集控中心"
+        "或开展大模型应用，推动我国钢铁行业转型升级。",
+    )
+    assert result.primary == "T11"  # 钢铁行业 is one dictionary word: still the keyword 钢铁
+    assert "T05" in result.mentions  # 大模型 in one sentence: a means
+
+
+BULLETIN = [
+    "2018年工业利润保持较快增长",
+    "国家统计局今天发布数据显示，2018年，全国规模以上工业企业利润总额比上年增长10.3%。",
+    "我国首次成功实现5G网络VR实时制作传输测试",
+    "今天，中央广播电视总台联合中国联通、华为公司在吉林长春启动5G网络VR实时制作传输测试，"
+    "为春晚长春分会场5G直播应用提供技术验证与准备。",
+    "“天网2019”追逃追赃行动启动",
+    "今天，中央反腐败协调小组国际追逃追赃工作办公室正式启动了“天网2019”行动。",
+    "强冷空气今起自西向东影响我国",
+    "今天起，一股强冷空气将自西向东影响我国，带来大风降温。",
+]
+
+
+def test_bulletin_items_do_not_tag_the_bulletin():
+    alone = classify_text(BULLETIN[2], BULLETIN[3])
+    assert alone.primary == "T05"  # on its own, the 5G item is about T05…
+    result = classify_text("国内联播快讯", *BULLETIN)
+    assert result.codes == []  # …in a bulletin of four unrelated items it is one item of four
+    assert result.mentions == ["T05"]
+    assert result.evidence["T05"].startswith("bulletin item 「我国首次成功实现5g")
+
+
+def test_bulletin_items_sharing_an_industry_tag_it():
+    tourism = [  # two items written for this test, then two of the real bulletin above
+        "春节假期国内旅游出游人次增长",
+        "文化和旅游部今天发布数据，春节假期全国国内旅游出游4.74亿人次，实现国内旅游收入6326.87亿元。",
+        "多地景区推出冰雪旅游产品",
+        "今年冬季，黑龙江、吉林等地景区推出冰雪旅游线路和产品，冰雪旅游收入同比增长。",
+    ]
+    result = classify_text("国内联播快讯", *tourism, *BULLETIN[4:])
+    assert top(result.codes) == {"T15"}
+    assert result.evidence["T15"] == "2 of 4 bulletin items"
+
+
+@pytest.fixture(scope="module")
+def work_reports(shared_dir):
+    articles = read_file(shared_dir / "corpora" / "gov-reports-2026.jsonl").articles[:6]
+    taxonomy = load_taxonomy()
+    for art in articles:
+        extract_facets(art, taxonomy)
+    return articles
+
+
+def test_work_reports_keep_their_leading_industries(work_reports):
+    demoted = 0
+    for art in work_reports:
+        result = art.industries
+        tagged = [c for c in result.codes if "." not in c]
+        assert 1 <= len(tagged) <= 5
+        assert not set(tagged) & set(result.mentions)
+        for code in tagged + result.mentions:
+            assert result.evidence[code]
+        demoted += sum(
+            result.evidence[c].startswith("not among the leading industries")
+            for c in result.mentions
+        )
+    assert demoted >= 3  # a report names many industries; the minor ones are mentions
+
+
+def test_every_tag_and_mention_has_its_evidence(samples):
+    for art in samples.values():
+        result = art.industries
+        tagged = [c for c in result.codes if "." not in c]
+        assert set(result.evidence) == set(tagged) | set(result.mentions)
+        assert all("score" in result.evidence[c] for c in tagged)
