@@ -334,7 +334,10 @@ class _Reader:
         head = self.nonempty(0, self.head_end)
         if hint:
             squashed = _squash(hint)
-            matches = [i for i in head if _is_title_line(self._heading(i), squashed)]
+            # A line repeating the title after a body paragraph is a heading inside the text
+            # (the lead came first); lines before it are not page header.
+            body = next((i for i in head if self._is_paragraph(i)), len(self.lines))
+            matches = [i for i in head if i < body and _is_title_line(self._heading(i), squashed)]
             if not matches:
                 return None
             self.header_end = matches[-1]
@@ -353,6 +356,10 @@ class _Reader:
             self.drop.add(i)
             return i
         return None
+
+    def _is_paragraph(self, i: int) -> bool:
+        text = self.lines[i]
+        return len(text) >= 15 and (text[-1] in "。！？!?" or is_body_line(text))
 
     def _heading(self, i: int) -> str:
         text = self.lines[i]
