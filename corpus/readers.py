@@ -665,8 +665,9 @@ def _jsonl_lines(handle: Any, max_line: int, max_total: int | None) -> Iterator[
     Python loop per line (2 GB of gzipped newlines). Past `max_total` bytes read (compressed
     files only), _TooMuchData is raised.
     """
-    number = 1  # the line `pending` starts on
-    pending = b""  # the start of a line not ended yet
+    number = 1  # the line `parts` starts on
+    parts: list[bytes] = []  # the start of a line not ended yet, joined once it ends
+    held = 0  # bytes in parts
     skipping = 0  # > 0: bytes of an overlong line being skipped
     total = 0
     while True:
@@ -685,21 +686,26 @@ def _jsonl_lines(handle: Any, max_line: int, max_total: int | None) -> Iterator[
             number += 1
             chunk = chunk[end + 1 :]
             skipping = 0
-        data = pending + chunk if pending else chunk
-        last = data.rfind(b"\n")
+        last = chunk.rfind(b"\n")
         if last < 0:
-            pending = data
+            parts.append(chunk)
+            held += len(chunk)
         else:
-            pending = data[last + 1 :]
+            data = b"".join([*parts, chunk]) if parts else chunk
+            last += held
             if not data.isspace():  # a chunk of blank lines (gzipped newlines) has nothing
                 yield from _complete_lines(data, last + 1, number, max_line)
             number += data.count(b"\n", 0, last + 1)
-        if len(pending) > max_line:
-            skipping, pending = len(pending), b""
+            parts = [data[last + 1 :]]
+            held = len(parts[0])
+        if held > max_line:
+            skipping, parts, held = held, [], 0
     if skipping:
         yield _Line(number, None, skipping)
-    elif pending.strip():
-        yield from _complete_lines(pending + b"\n", len(pending) + 1, number, max_line)
+    else:
+        rest = b"".join(parts)
+        if rest.strip():
+            yield from _complete_lines(rest + b"\n", len(rest) + 1, number, max_line)
 
 
 def _complete_lines(data: bytes, end: int, number: int, max_line: int) -> Iterator[_Line]:
