@@ -228,3 +228,12 @@ def test_markdown_heading_is_the_title() -> None:
 def test_month_precision_date_line() -> None:
     meta = extract_metadata(f"示例标题\n时间：2023-06\n{PARA}")
     assert (meta.date, meta.date_precision) == (dt.date(2023, 6, 1), "month")
+
+
+def test_a_title_heading_after_the_lead_keeps_the_lead() -> None:
+    """xwlb items open with the lead, then print the end of the title as a heading."""
+    lead = "中国网络电视台消息（新闻联播）：随着伦敦奥运会的日益临近，伦敦迎接的来客也越来越多。"
+    text = f"{lead}\n交通运输系统频出问题引质疑\n24号，连接希思罗机场的地铁线路出现局部中断。"
+    found = extract_metadata(text, title="[视频]关注伦敦奥运会 交通运输系统频出问题引质疑")
+    assert found.body.startswith(lead)
+    assert "24号，连接希思罗机场" in found.body
