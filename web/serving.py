@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from corpus.settings import Settings
+from web.context import client_gone
 
 _RECV_BYTES = 8192  # one read of a channel; the whole request is capped by max_header_bytes
 _MAX_BODY_BYTES = 65536  # every route is a GET: a body is never needed
@@ -60,7 +61,8 @@ def set_queue_depth(probe: Callable[[], int]) -> None:
 
 class ShedLoad:
     """WSGI middleware: 503 + Retry-After at once when more than `max_queued_requests` wait for
-    a thread (cheap answers drain the queue), nothing at all for a client already gone."""
+    a thread (cheap answers drain the queue), nothing at all for a client already gone
+    (waitress's probe, or a peek at gunicorn's socket)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], settings: Settings) -> None:
         self.app = app
@@ -68,8 +70,8 @@ class ShedLoad:
         self.retry_after = str(settings.retry_after_s)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        gone = environ.get("waitress.client_disconnected")
-        if callable(gone) and gone():
+        gone = client_gone(environ)
+        if gone is not None and gone():
             start_response("499 Client Closed Request", [("Content-Length", "0")])
             return [b""]
         waiting = _queue_depth()
