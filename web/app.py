@@ -6,7 +6,6 @@ from dataclasses import fields
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from werkzeug.routing import Map
 
 from corpus.settings import Settings
 from web.api import bp as api_bp
@@ -28,21 +27,6 @@ _SECURITY_HEADERS = {
 }
 
 
-class _Map(Map):
-    """No rule merges slashes: `/api//search` would be answered with a redirect whose Location
-    Werkzeug builds from the Host header, so a forged Host sent clients to a foreign site."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["merge_slashes"] = False
-        super().__init__(*args, **kwargs)
-
-
-class _App(Flask):
-    """Flask with the URL map above (the static route is added by Flask's constructor)."""
-
-    url_map_class = _Map
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` may hold `ZHSEARCH_SETTINGS` (a Settings), setting names
     (`index_dir`, `page_size`…) and ordinary Flask config keys."""
@@ -54,7 +38,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     elif overrides:
         settings = settings.replace(**overrides)
 
-    app = _App(__name__)
+    # No rule merges slashes: `/api//search` was answered with a redirect whose Location
+    # Werkzeug builds from the Host header, so a forged Host sent clients to a foreign site.
+    # Flask adds its static route in the constructor, so that one is added here, after.
+    app = Flask(__name__, static_folder=None)
+    app.url_map.merge_slashes = False
+    app.static_folder = "static"
+    app.add_url_rule(
+        f"{app.static_url_path}/<path:filename>",
+        endpoint="static",
+        view_func=app.send_static_file,
+    )
     app.config.update(config)
     app.config[SETTINGS_KEY] = settings
     app.json.ensure_ascii = False  # Chinese as UTF-8, not \u escapes
