@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from whoosh.qparser import QueryParser
 
 from corpus.readers import read_file
 from corpus.settings import Settings
@@ -92,10 +91,14 @@ def all_ids(settings: Settings) -> list[str]:
 
 
 def phrase_ids(settings: Settings, text: str) -> list[str]:
-    """Ids of documents whose content has `text` as a phrase."""
-    with closing(open_index(settings)) as ix, ix.searcher() as searcher:
-        query = QueryParser("content", ix.schema).parse(f'"{text}"')
-        return sorted(hit["id"] for hit in searcher.search(query, limit=None))
+    """Ids of live documents whose content holds `text` literally (as a search for it does)."""
+    from search.context import open_context
+    from search.docsets import matching_docs
+    from search.literal import Literal, LiteralTerm
+
+    with open_context(settings) as ctx:
+        docs = matching_docs(ctx, Literal("content", LiteralTerm.parse(text)))
+        return sorted(ctx.searcher.stored_fields(d)["id"] for d in docs)
 
 
 def assert_counts(report: IndexReport, **expected: int) -> None:
