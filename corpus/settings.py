@@ -78,7 +78,11 @@ class Settings:
     max_filter_values: int = _setting(
         64, "Most values of one filter parameter (region, industry, source), counted as sent."
     )
-    max_params: int = _setting(64, "Most query-string parameters one request may carry.")
+    max_params: int = _setting(
+        256,
+        "Most query-string parameters one request may carry (room for every filter at its"
+        " max_filter_values, sent as repeated keys).",
+    )
     max_url_bytes: int = _setting(
         8192, "Longest request path plus query string, in bytes; longer is refused with 400."
     )
