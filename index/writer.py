@@ -8,6 +8,7 @@ live one and switches to it only after a successful commit.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import signal
@@ -127,8 +128,9 @@ class Indexer:
         roots = [Path(p).expanduser().resolve() for p in paths]
         report = IndexReport()
         self._seen_ids: set[str] = set()
+        self.store.current()  # a directory it does not understand: stop before the lock file
         with self.store.lock():
-            # A directory it does not understand stops the run here, before anything changes.
+            # Checked again under the lock, before anything changes.
             live = self.store.current()
             self.store.cleanup()
             if files is None:
@@ -256,6 +258,7 @@ class Indexer:
             if not writer.is_closed:  # a failed commit has closed it (and released its lock)
                 with contextlib.suppress(Exception):  # the first error is the one to report
                     writer.cancel()
+            _close_files(writer)  # a failed commit leaves its segment files open
             raise
         with ix.searcher() as searcher:
             report.documents = searcher.doc_count()
@@ -366,6 +369,29 @@ class Indexer:
             return
         add = writer.update_document if update else writer.add_document
         write_article(article, lambda fields: add(**fields), self.taxonomy, stages)
+
+
+def _close_files(obj: Any, depth: int = 5, seen: set[int] | None = None) -> None:
+    """Close every file object reachable from `obj` (a Whoosh writer after a failed commit:
+    its segment and pool files stay open, holding their disk space and warning at exit)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth < 0:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, io.IOBase):
+        with contextlib.suppress(Exception):  # a full disk fails the flush; the file still closes
+            obj.close()
+        return
+    if isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif isinstance(obj, dict):
+        children = list(obj.values())
+    elif hasattr(obj, "__dict__") and type(obj).__module__.startswith("whoosh"):
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        _close_files(child, depth - 1, seen)
 
 
 def _remove_orphans(generation: Path, before: set[str], schema: Any) -> list[str]:

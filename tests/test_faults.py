@@ -196,3 +196,55 @@ def test_a_read_only_index_directory_leaves_the_live_index_serving(
         assert result.exit_code == 1 and "cannot write the index directory" in result.output
     open_index(settings).close()  # readers open read-only and still work
     assert store.current() == live and all_ids(settings) == before
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A real 24 MB file system (tmpfs), unmounted afterwards; skipped where mounting is not
+    permitted (tests run as root in CI and in the development container)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("free_kb", [0, 256, 1024])
+def test_a_real_full_disk_during_an_incremental_run_is_one_line_and_leaves_no_orphan(
+    tiny_disk: Path, sample_dir: Path, tmp_path: Path, free_kb: int
+) -> None:
+    """Issue 15: a real ENOSPC (not a simulated one) printed a 60-line traceback (Whoosh's
+    cancel() raised "This writer is closed" over the disk error) and left the segment files of
+    the failed commit (23 MB) in the live generation until the next good run."""
+    settings = settings_for(tiny_disk / "index")
+    Indexer(settings).run([sample_dir])
+    store = IndexStore(settings.index_dir)
+    live = store.current()
+    before_files = sorted(os.listdir(live))
+    before_ids = all_ids(settings)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    make_jsonl(extra / "more.jsonl", 1500)  # its segment needs more than the space left
+    free = os.statvfs(tiny_disk)
+    filler = tiny_disk / "filler"
+    with filler.open("wb") as fh:  # leave free_kb free (tmpfs allocates whole pages)
+        fh.write(b"\0" * max(0, free.f_bavail * free.f_frsize - free_kb * 1024))
+    args = ["--index-dir", settings.index_dir, "index", str(sample_dir), str(extra)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "No space left on device" in errors[0], result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert store.current() == live and sorted(os.listdir(live)) == before_files  # no orphan
+    assert all_ids(settings) == before_ids
+    filler.unlink()  # space again: the next run adds everything
+    assert Indexer(settings).run([sample_dir, extra]).added == 1500
