@@ -38,6 +38,9 @@ PLAIN = 0.5
 LISTED = 0.25
 MIN_SCORE = 6.0  # a tag needs about three subject sentences, or a title and a lead hit
 MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it
+DENSE_SHARE = 0.4  # or: named in the title or lead and in this share of all sentences…
+DENSE_SENTENCES = 3  # …at least this many…
+DENSE_MIN = 3.0  # …with this score
 CONCRETE_MIN = 3.0  # in a round-up of projects, one project sentence is enough
 ROUNDUP_RELATIVE = 0.1  # …as long as it is not dwarfed by the leading industry
 SURVEY_SHARE = 0.4  # with no primary, the leading class must hold this share of all evidence
@@ -63,6 +66,8 @@ _SUBJECT_CUES = wordset(
     "产业 行业 企业 项目 生产 产量 产值 产能 投资 投产 开工 签约 落地 基地 工厂 厂房 生产线 园区"
     " 产业园 制造 研发 研制 产品 销售 销量 出口 市场 规模 增加值 营收 营业收入 订单 产业链 集群"
     " 龙头 扩建 量产 建成 首飞 发射 接待 收入 消费 链主 专精特新 智能工厂 产业化"
+    # tourism is reported through what visitors do, not through production words
+    " 出游 游览 观光 旅行 打卡 客流 人次 入住 预订 线路"
 )
 _PROJECT_CUES = wordset(
     "项目 产业园 产业园区 基地 生产线 生产基地 工厂 厂房 投产 开工 落地 签约 产能 扩建 量产"
@@ -99,7 +104,7 @@ _GOVERNANCE = wordset(
 # organisations; a clause with one of these and no industry word is not about the industry.
 _FIGURATIVE = wordset(
     "队伍 精兵 劲旅 铁军 部队 连队 军队 官兵 政党 干部 党员 品格 意志 精神 作风 本领 党性 之师"
-    " 尖兵 灵魂 信念 血性 斗志"
+    " 尖兵 灵魂 信念 血性 斗志 利剑 尖刀 铁拳 长城 堡垒 脊梁 熔炉"
 )
 # 汽车|产销量, 疫苗|企业: a generic keyword right before one of these names its industry.
 _MEASURE_NEXT = wordset("产销量 产销 产量 销量 产值 产能 出口 企业 行业 产业 工业 产业链 制造 生产")
@@ -258,6 +263,8 @@ class _Evidence:
     contexts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     projects: set[tuple[str, int]] = field(default_factory=set)  # sentences naming a project
     strong: int = 0  # hits of specific keywords in sentences about the industry
+    specific: int = 0  # hits of specific keywords that carry any evidence
+    coverage: float = 0.0  # share of the text's sentences with evidence for the class
 
     def add(self, hit: _Hit) -> None:
         """Count one hit (every hit is remembered by its context, even one worth nothing)."""
@@ -271,6 +278,8 @@ class _Evidence:
             self.projects.add((hit.where, hit.sentence))
         if hit.weight >= STRONG and hit.context in ("subject", "project", "concrete"):
             self.strong += 1
+        if hit.weight >= STRONG:
+            self.specific += 1
         self.terms[hit.term] = self.terms.get(hit.term, 0) + 1
         if hit.where == "title" and hit.term not in self.title:
             self.title.append(hit.term)
@@ -280,10 +289,23 @@ class _Evidence:
     def eligible(self) -> bool:
         """Enough evidence for a tag: score, the title or several sentences, and at least one
         specific term (generic words alone — 装备, 游客 — are not an industry)."""
+        if self.dense():
+            return True
         return (
             self.score >= MIN_SCORE
             and self.strong >= 1
             and (bool(self.title) or len(self.sentences) >= MIN_SENTENCES)
+        )
+
+    def dense(self) -> bool:
+        """Named in the headline or lead and then in most of the text, with a specific term:
+        a report about tourism speaks of visitors and scenic spots, not of production."""
+        return (
+            self.coverage >= DENSE_SHARE
+            and len(self.sentences) >= DENSE_SENTENCES
+            and bool(self.title or self.lead)
+            and self.specific >= 1
+            and self.score >= DENSE_MIN
         )
 
     def secondary(self) -> bool:
@@ -571,9 +593,13 @@ def evidence(taxonomy: Taxonomy, text: _Text) -> dict[str, _Evidence]:
         parts.append(("lead", text.paragraphs[lead]))
         rest = [w for k, p in enumerate(text.paragraphs) if k != lead for w in (*p, "。")]
         parts.append(("body", rest))
+    total = 0
     for where, seq in parts:
+        total += sum(w in _SENTENCE_END for w in seq) + (where == "title" and bool(seq))
         for hit in _part_hits(taxonomy, seq, where):
             found[hit.top].add(hit)
+    for ev in found.values():
+        ev.coverage = len(ev.sentences) / max(total, 1)
     return dict(found)
 
 

@@ -184,6 +184,10 @@ def test_cooperation_clauses_and_sector_lists_are_mentions():
             "全军官兵纷纷表示，要牢记习主席嘱托，再接再厉，锻造过硬精兵，全面提高履行防务能力。",
         ),
         (
+            "空军“王海大队”：锻造敢打必胜的长空利剑",
+            "“王海大队”是空军首批列装歼-20的作战部队，70多年前，大队在朝鲜战场迎战强敌。",
+        ),
+        (
             "人民日报评论员文章：强大的政党是在自我革命中锻造出来的",
             "要锻造一支让党中央放心、人民群众满意的高素质过硬公安队伍。",
         ),
@@ -300,6 +304,21 @@ def test_reports_about_an_industry_are_tagged():
     )
     assert result.primary == "T11"  # 钢铁行业 is one dictionary word: still the keyword 钢铁
     assert "T05" in result.mentions  # 大模型 in one sentence: a means
+
+
+def test_a_report_about_tourism_speaks_of_visitors():
+    # no production words and generic ones (游客, 景点) in most sentences: the title names no
+    # keyword (旅游热 is one word), the lead and most of the text do
+    result = classify_text(
+        "第十五届全国运动会推动港澳旅游热",
+        "第十五届全运会期间，香港、澳门文旅消费市场火爆。香港连日来举办多场文旅活动，包括原创音乐剧、"
+        "主题乐园等，希望带给市民和游客文体旅“三合一”的独特体验。",
+        "在澳门赛区，当地文旅部门推动“赛场即景点、观赛即旅游”的融合模式，澳门博物馆在主新闻中心等地"
+        "设置文化展台，澳门特区政府也同步举办了美食节等大型活动，为市民和游客打造多元立体的体验。"
+        "澳门旅游部门预计，全运会期间平均每天将吸引10万人次旅客访澳。",
+    )
+    assert top(result.codes) == {"T15"}
+    assert "lead 文旅" in result.evidence["T15"]
 
 
 BULLETIN = [
