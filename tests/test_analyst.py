@@ -75,9 +75,11 @@ def test_abbreviation_finds_the_company(client):
 
 
 def test_multi_word_member_and_negation(client):
-    body = api(client, q="太阳能电池").get_json()  # segmented into two words, still a member
+    body = api(client, q="太阳能电池").get_json()  # one typed term, a member of the 光伏 group
     assert body["expanded"] and "光伏" in body["expanded"][0]["synonyms"]
     assert body["total"] >= api(client, q="光伏", synonyms="0").get_json()["total"]
+    spaced = api(client, q="太阳能 电池").get_json()  # ANDed terms that spell a member
+    assert spaced["expanded"] == body["expanded"] and spaced["total"] == body["total"]
     excluded = api(client, q="招商 -光伏").get_json()
     assert [e["term"] for e in excluded["expanded"]] == ["招商"]  # not the excluded word
 
