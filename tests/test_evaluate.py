@@ -167,9 +167,9 @@ def test_industry_sample_scores(shared_dir):
     articles = read_articles([shared_dir / "corpora" / "xwlb.jsonl.gz"], {g.key for g in golds})
     result = evaluate(LABELS_INDUSTRY, articles, split="holdout")
     assert result["articles"] >= 200 and result["missing"] == []
-    # Measured 0.588 / 0.476 / 0.010 on this held-out draw (seed 1606) when these floors were set
+    # Measured 0.769 / 0.500 / 0.010 on this held-out draw (seed 1607) when these floors were set
     # (docs/facets.md); the targets (0.90 / 0.80 / 0.05) are not reached.
-    assert result["industry_precision"] >= 0.55
+    assert result["industry_precision"] >= 0.7
     assert result["industry_recall"] >= 0.45
     assert result["no_industry_tagged"] <= 0.05
 
