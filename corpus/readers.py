@@ -192,8 +192,9 @@ def _real_roots(paths: list[Path]) -> list[Path]:
     return roots
 
 
-def _outside(path: Path, roots: list[Path] | None) -> bool:
-    """True when `path` is a symbolic link (or lies in a linked folder) leading out of `roots`."""
+def outside_roots(path: Path, roots: list[Path] | None) -> bool:
+    """True when `path` is a symbolic link (or lies in a linked folder) leading out of `roots`
+    (resolved paths); False when `roots` is None (links allowed)."""
     if roots is None:
         return False
     try:
@@ -229,14 +230,14 @@ def _walk(
         except OSError:
             is_dir = is_file = False
         if is_dir:
-            if _outside(path, roots):
+            if outside_roots(path, roots):
                 yield ReadProblem(str(path), _OUTSIDE.replace("a file", "a folder"))
             else:
                 yield from _walk(path, seen_dirs, seen_files, roots)
         elif file_format(path) is None:
             continue
         elif is_file:
-            if _outside(path, roots):
+            if outside_roots(path, roots):
                 yield ReadProblem(str(path), _OUTSIDE)
             elif _first_visit(path, seen_files):
                 yield path

@@ -81,7 +81,7 @@ class IndexStore:
         try:
             with open(self.root / CURRENT, "rb") as fh:
                 raw = fh.read(_CURRENT_MAX + 1)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # nothing built (or no directory)
             finished = [g for g in self.generations() if (g / META).exists()]
             if finished:
                 raise self._unreadable(

@@ -23,7 +23,7 @@ from whoosh.writing import IndexWriter
 
 from corpus.article import Article, ReadProblem
 from corpus.industries import load_taxonomy
-from corpus.readers import discover, read_file
+from corpus.readers import discover, outside_roots, read_file
 from corpus.settings import Settings
 from index.build import Failure, ParallelBuild, SerialBuild, write_article
 from index.bulk import supports as bulk_supported
@@ -224,10 +224,15 @@ class Indexer:
                 elif key in old_files:  # unreadable now: keep what was indexed, lose nothing
                     new_files[key] = old_files[key]
                 tick.finish()
+            refuse = None if self.settings.allow_outside_links else roots
             for key, entry in old_files.items():
                 if key in new_files:
                     continue
-                if _under(Path(key), roots) and not os.path.lexists(key):
+                # Vanished, or a link now refused as leading out of the roots (indexed when
+                # allow_outside_links was on): its articles go.
+                if _under(Path(key), roots) and (
+                    not os.path.lexists(key) or outside_roots(Path(key), refuse)
+                ):
                     for doc_id in entry["articles"]:
                         if doc_id not in self._seen_ids:  # not moved to another file this run
                             writer.delete_by_term("id", doc_id)

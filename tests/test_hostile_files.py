@@ -364,6 +364,22 @@ def test_a_symlink_out_of_the_indexed_folder_is_refused(tmp_path: Path) -> None:
     assert [f.name for f in discover([corpus / "x.txt"])] == ["x.txt"]
 
 
+def test_a_link_indexed_while_allowed_is_removed_once_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密文件\n\n这份文件不应被索引。\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (corpus / "x.txt").symlink_to(secret)
+    settings = settings_for(tmp_path, allow_outside_links=True)
+    assert Indexer(settings).run([corpus]).added == 2
+    report = Indexer(settings.replace(allow_outside_links=False)).run([corpus])
+    assert report.deleted == 1 and [Path(p.path).name for p in report.problems] == ["x.txt"]
+    with closing(open_index(settings)) as ix, ix.reader() as reader:
+        contents = [f.get("content", "") for f in reader.all_stored_fields()]
+    assert len(contents) == 1 and not any("不应被索引" in c for c in contents)
+
+
 # ------------------------------------------------------------------ UTF-16 without a BOM
 
 
