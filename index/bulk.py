@@ -12,6 +12,7 @@ differ: shared value objects pickle shorter, and small blocks are left uncompres
 
 from __future__ import annotations
 
+import sys
 import zlib
 from array import array
 from collections.abc import Callable
@@ -34,9 +35,14 @@ from index.analysis import ZhTokenizer
 from index.chargrams import CharTokenizer
 
 # Estimated Python heap per buffered posting and per distinct term (tracemalloc on news items),
-# used to decide when a builder starts a new segment.
+# used to decide when a builder starts a new segment; packed postings (counts of a Frequency
+# field, 8 bytes in an array) and their terms (a str key and an array) cost less.
 POSTING_BYTES = 80
 TERM_BYTES = 200
+PACKED_POSTING_BYTES = 9
+PACKED_TERM_BYTES = 170
+_FREQ_BITS = 32
+_FREQ_MASK = (1 << _FREQ_BITS) - 1
 
 # Whoosh compresses blocks from 80 bytes; on news items the blocks of 80-255 bytes were 56% of
 # all compressed and shrank by 9-45 bytes each (1.4% of the index), but every call sets up a
@@ -44,6 +50,8 @@ TERM_BYTES = 200
 COMPRESS_FROM = max(COMPRESSION_MIN_SIZE, 256)
 
 _TERMINFO = W3TermInfo._struct.pack
+_UINT_SIZE = 4  # a Frequency posting's value: its frequency as a big-endian unsigned int
+_OFFSET_AND_LENGTH = 12  # the end of a term-table value: the postings' offset and length
 _LENGTHS = Struct("!ii").pack  # filetables' key and value lengths
 
 
@@ -64,9 +72,13 @@ class BulkSegmentWriter(SegmentWriter):
     def __init__(self, ix: Index, **kwargs: Any) -> None:
         super().__init__(ix, _lk=False, codec=W3Codec(), **kwargs)
         self.postings: dict[str, dict[str | bytes, list[Any]]] = {}
+        # Count fields with no boosts so far: term → array of docnum << 32 | frequency.
+        self.packed: dict[str, dict[str, array[int]]] = {}
         self.length_bytes: dict[str, array[int]] = {}  # per docnum, as the length column stores
         self.posting_count = 0
         self.term_count = 0
+        self.packed_postings = 0
+        self.packed_terms = 0
         # Text fields analysed without a Token per word: positions or counts per word.
         self._quick: dict[str, tuple[Callable[[str], dict[str, Any]], bool]] = {}
         for name, field in self.schema.items():
@@ -89,7 +101,12 @@ class BulkSegmentWriter(SegmentWriter):
 
     def buffered_bytes(self) -> int:
         """Estimated memory held by buffered postings."""
-        return self.posting_count * POSTING_BYTES + self.term_count * TERM_BYTES
+        return (
+            self.posting_count * POSTING_BYTES
+            + self.term_count * TERM_BYTES
+            + self.packed_postings * PACKED_POSTING_BYTES
+            + self.packed_terms * PACKED_TERM_BYTES
+        )
 
     def add_document(self, **fields: Any) -> None:
         """Analyse one document and buffer its postings, stored values and columns."""
@@ -139,14 +156,21 @@ class BulkSegmentWriter(SegmentWriter):
             raise
         perdoc.finish_doc()
         for fieldname, analysed, length, boost in indexed:
-            terms = self.postings.get(fieldname)
-            if terms is None:
-                terms = self.postings[fieldname] = {}
-                self.length_bytes[fieldname] = array("B")
-            lbytes = self.length_bytes[fieldname]
+            lbytes = self.length_bytes.get(fieldname)
+            if lbytes is None:
+                lbytes = self.length_bytes[fieldname] = array("B")
             if len(lbytes) < docnum:
                 lbytes.extend(bytes(docnum - len(lbytes)))
             lbytes.append(length_to_byte(length))
+            counts = isinstance(analysed, dict) and self._quick[fieldname][1]
+            if counts and boost == 1.0 and fieldname not in self.postings:
+                self._buffer_packed(fieldname, docnum, analysed)
+                continue
+            if fieldname in self.packed:  # a boost arrived: this field goes the general way
+                self._unpack(fieldname)
+            terms = self.postings.get(fieldname)
+            if terms is None:
+                terms = self.postings[fieldname] = {}
             if isinstance(analysed, dict):
                 buffer = self._buffer_counts if self._quick[fieldname][1] else self._buffer_words
                 buffer(terms, docnum, analysed, schema[fieldname].format.field_boost, boost)
@@ -199,6 +223,38 @@ class BulkSegmentWriter(SegmentWriter):
                 postings += (docnum, weight, vbytes)
         self.term_count += new
 
+    def _buffer_packed(self, fieldname: str, docnum: int, counts: dict[str, int]) -> None:
+        """Buffer one analysed count field as packed integers (no boost: the weight is the
+        count times the field boost, computed when the segment is written)."""
+        terms = self.packed.get(fieldname)
+        if terms is None:
+            terms = self.packed[fieldname] = {}
+        get = terms.get
+        base = docnum << _FREQ_BITS
+        new = 0
+        for term, freq in counts.items():
+            postings = get(term)
+            if postings is None:
+                terms[term] = array("Q", (base | freq,))
+                new += 1
+            else:
+                postings.append(base | freq)
+        self.packed_terms += new
+        self.packed_postings += len(counts)
+
+    def _unpack(self, fieldname: str) -> None:
+        """Move a field's packed postings to the general buffer (a document with a boost)."""
+        fb = self.schema[fieldname].format.field_boost
+        terms = self.postings[fieldname] = {}
+        for term, packed in self.packed.pop(fieldname).items():
+            flat: list[Any] = []
+            for p in packed:
+                freq = p & _FREQ_MASK
+                flat += (p >> _FREQ_BITS, float(freq) * fb * 1.0, pack_uint(freq))
+            terms[term] = flat
+            self.term_count += 1
+            self.posting_count += len(packed)
+
     def _buffer_counts(
         self,
         terms: dict[str | bytes, list[Any]],
@@ -232,20 +288,25 @@ class BulkSegmentWriter(SegmentWriter):
         tindex = fieldwriter._tindex
         codec = self.codec
         offset = postfile.tell()
-        for fieldname in sorted(self.postings):
+        for fieldname in sorted({*self.postings, *self.packed}):
             field = self.schema[fieldname]
             fieldwriter.start_field(fieldname, field)
             prefix = pack_ushort(fieldwriter._fieldid)
             fixed = field.format.fixed_value_size()
             lbytes = self.length_bytes[fieldname]
-            terms = self.postings.pop(fieldname)  # freed as soon as the field is written
-            encode = partial(
-                _encode_term,
-                lbytes=lbytes,
-                fixed=fixed,
-                blocklimit=codec._blocklimit,
-                compression=codec._compression,
-            )
+            options = {
+                "lbytes": lbytes,
+                "blocklimit": codec._blocklimit,
+                "compression": codec._compression,
+            }
+            terms: dict[Any, Any]
+            if fieldname in self.packed:
+                terms = self.packed.pop(fieldname)  # freed as soon as the field is written
+                fb = field.format.field_boost
+                encode = partial(_encode_packed, fb=fb, seen={}, **options)
+            else:
+                terms = self.postings.pop(fieldname)
+                encode = partial(_encode_term, fixed=fixed, **options)
             chunks: list[bytes] = []
             rows: list[tuple[bytes, bytes]] = []
             size = 0
@@ -283,17 +344,107 @@ def _encode_term(
         w32 = _f32(weight)
         maxw = weight if weight > 0 else 0
         mini_w = None if w32 == 1.0 else w32
-        comp, databytes = _pack_block((doc,), mini_w, [value], fixed, compression)
+        comp, databytes = _pack_block((doc,), mini_w, _values([value], fixed), compression)
         infobytes = dumps((1, doc, maxw, comp, lb, lb), 2)
         data = b"".join(
             (WHOOSH3_HEADER_MAGIC, pack_int(-len(infobytes) - len(databytes)), infobytes, databytes)
         )
         info = _TERMINFO(0, w32, 1, lb, lb, maxw, doc, doc)
         return data, info + pack_long(offset) + pack_int(len(data))
-    docs = flat[0::3]
-    raw_weights = flat[1::3]
-    weights = array("f", raw_weights)
     values = flat[2::3]
+    return _encode_blocks(
+        flat[0::3],
+        flat[1::3],
+        lambda start, end: _values(values[start:end], fixed),
+        lbytes=lbytes,
+        offset=offset,
+        blocklimit=blocklimit,
+        compression=compression,
+    )
+
+
+def _encode_packed(
+    packed: array[int],
+    *,
+    fb: float,
+    lbytes: array[int],
+    offset: int,
+    blocklimit: int,
+    compression: int,
+    seen: dict[bytes, tuple[bytes, bytes]],
+) -> tuple[bytes, bytes]:
+    """`_encode_term` for a count field's packed postings (docnum << 32 | frequency): the
+    weight is float(frequency) x the field boost and the value its 4-byte frequency, as
+    Whoosh's `Frequency` format writes them.
+
+    The encoding depends only on the postings, and rare character pairs share them (the pairs
+    of a rare word occur in the same documents as often): `seen` keeps recent encodings.
+    """
+    key = packed.tobytes()
+    found = seen.get(key)
+    if found is None:
+        data, info = _encode_packed_postings(packed, fb, lbytes, blocklimit, compression)
+        found = seen[key] = (data, info[:-_OFFSET_AND_LENGTH])
+        if len(seen) > 65536:  # postings come in document order: the old ones are done
+            seen.clear()
+    data, info = found
+    return data, info + pack_long(offset) + pack_int(len(data))
+
+
+def _encode_packed_postings(
+    packed: array[int], fb: float, lbytes: array[int], blocklimit: int, compression: int
+) -> tuple[bytes, bytes]:
+    """The encoding of `_encode_packed`, at offset 0."""
+    offset = 0
+    if len(packed) == 1:
+        freq = packed[0] & _FREQ_MASK
+        flat = [packed[0] >> _FREQ_BITS, float(freq) * fb, pack_uint(freq)]
+        return _encode_term(
+            flat,
+            lbytes=lbytes,
+            fixed=_UINT_SIZE,
+            offset=offset,
+            blocklimit=blocklimit,
+            compression=compression,
+        )
+    freqs = array("I", [p & _FREQ_MASK for p in packed])
+    big_endian = array("I", freqs)
+    if sys.byteorder == "little":
+        big_endian.byteswap()
+    values = big_endian.tobytes()
+    return _encode_blocks(
+        [p >> _FREQ_BITS for p in packed],
+        [float(f) * fb for f in freqs],
+        lambda start, end: values[start * _UINT_SIZE : end * _UINT_SIZE],
+        lbytes=lbytes,
+        offset=offset,
+        blocklimit=blocklimit,
+        compression=compression,
+    )
+
+
+def _values(values: list[Any], fixed: int | None) -> Any:
+    """A block's values as W3PostingsWriter minifies them."""
+    if fixed is None or fixed < 0:
+        return tuple(values)
+    if fixed == 0:
+        return None
+    return b"".join(values)
+
+
+def _encode_blocks(
+    docs: list[int],
+    raw_weights: list[float],
+    block_values: Callable[[int, int], Any],
+    *,
+    lbytes: array[int],
+    offset: int,
+    blocklimit: int,
+    compression: int,
+) -> tuple[bytes, bytes]:
+    """The posting blocks and term-table value of a list of two or more postings."""
+    n = len(docs)
+    weights = array("f", raw_weights)
     out = [WHOOSH3_HEADER_MAGIC]
     total_weight = 0.0
     max_weight: float = 0
@@ -316,7 +467,7 @@ def _encode_term(
             mini_w: Any = None if first == 1.0 else first
         else:
             mini_w = tuple(ws)
-        comp, databytes = _pack_block(tuple(deltas), mini_w, values[start:end], fixed, compression)
+        comp, databytes = _pack_block(tuple(deltas), mini_w, block_values(start, end), compression)
         infobytes = dumps((end - start, ids[-1], block_maxw, comp, block_min, block_max), 2)
         blocklength = len(infobytes) + len(databytes)
         out += (pack_int(-blocklength if end == n else blocklength), infobytes, databytes)
@@ -331,16 +482,10 @@ def _encode_term(
 
 
 def _pack_block(
-    deltas: tuple[int, ...], mini_w: Any, values: list[bytes], fixed: int | None, compression: int
+    deltas: tuple[int, ...], mini_w: Any, mini_v: Any, compression: int
 ) -> tuple[int, bytes]:
-    """A block's pickled (ids, weights, values) as W3PostingsWriter minifies them, compressed
-    when it is worth it: (the compression level used, or 0, and the bytes)."""
-    if fixed is None or fixed < 0:
-        mini_v: Any = tuple(values)
-    elif fixed == 0:
-        mini_v = None
-    else:
-        mini_v = b"".join(values)
+    """A block's pickled (ids, weights, values), already minified, compressed when it is worth
+    it: (the compression level used, or 0, and the bytes)."""
     databytes = dumps((deltas, mini_w, mini_v), 2)
     if not compression or len(databytes) < COMPRESS_FROM:
         return 0, databytes
