@@ -130,12 +130,13 @@ class Literal(wq.Query):
         return (
             type(other) is type(self)
             and other.fieldname == self.fieldname  # type: ignore[attr-defined]
-            and other.term.key == self.term.key  # type: ignore[attr-defined]
+            and other.term == self.term  # type: ignore[attr-defined]
             and other.boost == self.boost  # type: ignore[attr-defined]
         )
 
     def __hash__(self) -> int:
-        return hash((Literal, self.fieldname, self.term.key, self.boost))
+        # The typed text counts: 鋰電池 and 锂电池 match alike but read back as typed.
+        return hash((Literal, self.fieldname, self.term, self.boost))
 
     def __repr__(self) -> str:
         return f"Literal({self.fieldname!r}, {self.term.text!r})"

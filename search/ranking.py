@@ -115,7 +115,7 @@ def _add_literal(
     # One n-gram: its own idf, as Whoosh computes it; checked text: the documents it occurs in.
     text_idf = searcher.idf(field, gram) if gram else idf(searcher.doc_count_all(), len(match))
     where = _score_postings(
-        ctx, field, text_idf, match.segments, docs, scores, boost, parts, q.term.display
+        ctx, field, text_idf, match.segments, docs, scores, boost, parts, q.term.display, len(match)
     )
     if not where:
         return
@@ -147,9 +147,11 @@ def _add_term(
     found = term_segments(ctx, fieldname, text)
     if not found:
         return
-    term_idf = ctx.searcher.idf(fieldname, text)
+    searcher = ctx.searcher
+    term_idf = searcher.idf(fieldname, text)
     segments = tuple((offset, ids, weights) for _, offset, ids, weights in found)
-    _score_postings(ctx, fieldname, term_idf, segments, docs, scores, boost, parts, text)
+    df = searcher.doc_frequency(fieldname, text)
+    _score_postings(ctx, fieldname, term_idf, segments, docs, scores, boost, parts, text, df)
 
 
 def _score_postings(
@@ -162,13 +164,16 @@ def _score_postings(
     boost: float,
     parts: list[dict[str, Any]] | None,
     label: str,
+    doc_frequency: int,
 ) -> set[int]:
     """Add BM25 of postings (weights = frequency x field boost) to `scores` for the documents
-    in `docs`; the documents scored."""
+    in `docs`; the documents scored. `label` and `doc_frequency` describe the term in `parts`."""
     searcher = ctx.searcher
     b, k1 = bm25_parameters(searcher.weighting, fieldname)
     avgfl = searcher.avg_field_length(fieldname) or 1
-    scorable = searcher.schema[fieldname].scorable
+    field = searcher.schema[fieldname]
+    scorable = field.scorable
+    field_boost = getattr(field.format, "field_boost", 1.0) or 1.0
     get = scores.get
     seen: set[int] = set()
     for offset, ids, weights in segments:
@@ -184,8 +189,8 @@ def _score_postings(
                         "field": fieldname,
                         "term": label,
                         "score": round(float(s * boost), 4),
-                        "frequency": round(float(weight), 4),
-                        "idf": round(term_idf, 4),
+                        "frequency": round(weight / field_boost),
+                        "doc_frequency": doc_frequency,
                     }
                 )
     return seen

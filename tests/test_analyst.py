@@ -319,12 +319,6 @@ def test_explain_tells_why_a_hit_ranked(client):
     assert by_date["sort"] == "date" and by_date["score"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: explain's matched items carry `idf` where web/openapi.json requires"
-    " `doc_frequency` and allows no other property (and `frequency` is now occurrences x field"
-    " boost: 3.0 for one title occurrence)",
-)
 def test_explain_matches_the_openapi_description(client):
     api(client, q="锂电池 负极材料", explain="1")
 

@@ -147,11 +147,6 @@ def test_a_copied_phrase_is_highlighted_whole(schema):
     assert [t.segments for t in parsed.terms.terms] == [("中石油",), ("现在", "我代表")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: search.query._describe is lru_cached and Literal equality is by key, so "
-    "a query reads back as the first equal query described (锂 after 锂* shows 锂*)",
-)
 def test_describe_does_not_depend_on_history(schema):
     """What a query reads back as is decided by its own text, not by an equal one before it."""
     assert parse("锂*", schema).parsed == "锂*"

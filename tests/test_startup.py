@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import search.facets
+import search.arrays
 from corpus.settings import Settings
 from search.context import open_context
 from search.warmup import warm_now
@@ -25,9 +25,9 @@ def test_quick_warm_up_builds_what_every_search_needs(sample_settings, monkeypat
     def rebuilt(_ctx):
         raise AssertionError("facet arrays built again after the warm-up")
 
-    monkeypatch.setattr(search.facets, "_build_arrays", rebuilt)
+    monkeypatch.setattr(search.arrays, "_build_arrays", rebuilt)
     with open_context(sample_settings) as ctx:
-        assert len(search.facets.doc_arrays(ctx).dates) == ctx.searcher.reader().doc_count_all()
+        assert len(search.arrays.doc_arrays(ctx).dates) == ctx.searcher.reader().doc_count_all()
 
 
 def test_quick_warm_up_without_an_index_does_nothing(tmp_path) -> None:
