@@ -11,11 +11,10 @@ from whoosh import index as windex
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
 import corpus.industries as industries
+from index.engine import column_values, field_lengths
 from index.schema import SEARCH_FIELDS
-from index.engine import column_values
-from search.context import open_context
 from search.arrays import doc_arrays
-from index.engine import field_lengths
+from search.context import open_context
 
 COLUMNS = ("region_codes", "industries", "date")
 
