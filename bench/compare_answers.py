@@ -25,16 +25,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
 
 # Runs inside the revision's code: build the index, answer the queries, print JSON.
+# A revision from before the `zhsearch` namespace imports its packages as top-level names;
+# a later one is reached through a directory of links named zhsearch (see `import_root`).
 _ANSWER = r"""
-import json, sys
+import importlib, json, sys
 sys.path.insert(0, sys.argv[1])
-sys.path.insert(0, sys.argv[1] + "/bench/baselines")
+sys.path.insert(0, sys.argv[5] + "/bench/baselines")
+ns = sys.argv[6]
+def load(module, name):
+    return getattr(importlib.import_module(ns + module), name)
 from common import load_queries
-from corpus.settings import Settings
-from index.writer import Indexer
-from search.context import open_context
-from search.request import SearchRequest
-from search.run import run_search
+Settings = load("corpus.settings", "Settings")
+Indexer = load("index.writer", "Indexer")
+open_context = load("search.context", "open_context")
+SearchRequest = load("search.request", "SearchRequest")
+run_search = load("search.run", "run_search")
 
 slice_path, index_dir, queries_path = sys.argv[2:5]
 settings = Settings.load(overrides={"index_dir": index_dir}, env={})
@@ -78,13 +83,39 @@ def code_dir(revision: str, work: Path) -> Path:
     return target
 
 
+PACKAGES = ("corpus", "index", "search", "web")
+
+
+def import_root(code: Path, work: Path) -> tuple[Path, str]:
+    """(sys.path entry, module prefix) that imports the revision's packages from `code`."""
+    pyproject = (code / "pyproject.toml").read_text(encoding="utf-8")
+    if '"zhsearch.corpus"' not in pyproject:
+        return code, ""
+    root = Path(tempfile.mkdtemp(dir=work))
+    (root / "zhsearch").mkdir()
+    for package in PACKAGES:
+        (root / "zhsearch" / package).symlink_to(code / package, target_is_directory=True)
+    return root, "zhsearch."
+
+
 def answers(revision: str, slice_path: Path, queries: Path, work: Path) -> dict:
     """Every query's answer under `revision`."""
     code = code_dir(revision, work)
+    root, prefix = import_root(code, work)
     index_dir = tempfile.mkdtemp(dir=work)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHSEARCH_")}
     run = subprocess.run(
-        [sys.executable, "-c", _ANSWER, str(code), str(slice_path), index_dir, str(queries)],
+        [
+            sys.executable,
+            "-c",
+            _ANSWER,
+            str(root),
+            str(slice_path),
+            index_dir,
+            str(queries),
+            str(code),
+            prefix,
+        ],
         check=True,
         capture_output=True,
         text=True,

@@ -115,15 +115,18 @@ def source_tree(work: Path, snapshot: bool) -> tuple[dict[str, Any], dict[str, s
         root = work / "snapshot"
         if root.exists():
             shutil.rmtree(root)
-        for package in PACKAGES:
+        for package in PACKAGES:  # installed names are zhsearch.<package>
             ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-            shutil.copytree(REPO / package, root / package, ignore=ignore)
+            shutil.copytree(REPO / package, root / "zhsearch" / package, ignore=ignore)
         env = {**os.environ, "PYTHONPATH": str(root)}
     digest = hashlib.sha1()
     for package in PACKAGES:
-        for path in sorted((root / package).rglob("*")):
+        tree = root / "zhsearch" / package if snapshot else root / package
+        for path in sorted(tree.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+                digest.update(
+                    str(path.relative_to(tree.parent)).encode() + b"\0" + path.read_bytes()
+                )
     git = ["git", "-C", str(REPO)]
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     dirty = subprocess.run(

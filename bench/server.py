@@ -62,7 +62,7 @@ def free_port() -> int:
 
 def _zhsearch() -> list[str]:
     exe = Path(sys.executable).with_name("zhsearch")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "web.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "zhsearch.web.cli"]
 
 
 def _get(url: str, timeout: float = 30.0) -> tuple[int, bytes]:

@@ -20,7 +20,7 @@ import common
 def _settings(index_dir: str) -> Any:
     """Default settings on `index_dir`, plus only the ZHSEARCH_* variables the harness set
     (`run.py --zh-setting`), never the user's index or configuration."""
-    from corpus.settings import Settings
+    from zhsearch.index.settings import Settings
 
     return Settings.load(overrides={"index_dir": index_dir}, env=common.chosen_settings(os.environ))
 
@@ -32,8 +32,8 @@ def analyze_pass(slice_path: str) -> dict[str, float]:
     The writer analyses inside `add_document`, so the indexer's "write" stage includes analysis;
     this separate pass measures analysis alone so write = analyze + posting work.
     """
-    from corpus.readers import read_file
-    from index.analysis import zh_analyzer
+    from zhsearch.corpus.readers import read_file
+    from zhsearch.index.analysis import zh_analyzer
 
     t = time.perf_counter()
     articles = read_file(slice_path).articles
@@ -50,8 +50,8 @@ def analyze_pass(slice_path: str) -> dict[str, float]:
 
 def index(slice_path: str, index_dir: str, procs: int = 1) -> dict[str, Any]:
     """A full rebuild with `Indexer.run(rebuild=True)`, plus an analysis-only pass."""
-    from index.store import IndexStore
-    from index.writer import Indexer
+    from zhsearch.index.store import IndexStore
+    from zhsearch.index.writer import Indexer
 
     settings = _settings(index_dir).replace(procs=procs)
     before = os.times()
@@ -81,17 +81,17 @@ def index(slice_path: str, index_dir: str, procs: int = 1) -> dict[str, Any]:
             "procs": settings.procs,
         },
         "analysis_only": analyze_pass(slice_path),
-        "code": str(Path(sys.modules["index.writer"].__file__).parents[1]),
+        "code": str(Path(sys.modules["zhsearch.index.writer"].__file__).parents[1]),
     }
 
 
 def query(index_dir: str, queries_path: str, passes: int) -> dict[str, Any]:
     """Cold pass (fresh process and context, after the warm-up the server runs at start) then
     `passes` warm passes, all via run_search."""
-    from search.context import open_context
-    from search.request import SearchRequest
-    from search.run import run_search
-    from search.warmup import warm_up
+    from zhsearch.search.context import open_context
+    from zhsearch.search.request import SearchRequest
+    from zhsearch.search.run import run_search
+    from zhsearch.search.warmup import warm_up
 
     settings = _settings(index_dir)
     started = time.perf_counter()

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.article import Article, Industries, Region
-from corpus.facets import extract_facets
-from corpus.industries import Taxonomy, load_taxonomy
-from corpus.regions import gazetteer
+from zhsearch.corpus.article import Article, Industries, Region
+from zhsearch.corpus.facets import extract_facets
+from zhsearch.corpus.industries import Taxonomy, load_taxonomy
+from zhsearch.corpus.regions import gazetteer
 
 
 @dataclass
@@ -285,7 +285,7 @@ def _zone_matches(pred: str, gold: str | None) -> bool:
 
 def read_articles(paths: Sequence[str | Path], ids: set[str] | None = None) -> list[Article]:
     """Articles of files and folders; a JSONL corpus is first filtered to `ids` (fast)."""
-    from corpus.readers import discover, file_format, read_file
+    from zhsearch.corpus.readers import discover, file_format, read_file
 
     articles: list[Article] = []
     for found in discover(paths):
@@ -299,7 +299,7 @@ def read_articles(paths: Sequence[str | Path], ids: set[str] | None = None) -> l
 
 
 def _read_jsonl_subset(path: Path, ids: set[str]) -> list[Article]:
-    from corpus.readers import read_file
+    from zhsearch.corpus.readers import read_file
 
     opener = gzip.open if path.name.endswith(".gz") else open
     keep = []
@@ -350,8 +350,8 @@ def draw_industry_sample(
 ) -> dict[str, str]:
     """Reproducibly draw xwlb ids dated `since` or later, `per_stratum` whose text holds a taxonomy
     keyword ("keyword") and as many without one ("none"): general news, as an analyst meets it."""
-    from corpus.facets import article_words
-    from corpus.industries import keyword_matches
+    from zhsearch.corpus.facets import article_words
+    from zhsearch.corpus.industries import keyword_matches
 
     taxonomy = load_taxonomy(taxonomy_path)
     skip = set(exclude)
@@ -385,7 +385,7 @@ def draw_industry_sample(
 
 
 def _read_lines(lines: list[str]) -> list[Article]:
-    from corpus.readers import read_file
+    from zhsearch.corpus.readers import read_file
 
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "subset.jsonl"
@@ -399,7 +399,7 @@ _PREFIX = re.compile(r"^\[视频\]([^：:，,\s]{2,8})[：:]")
 def prefix_agreement(path: str | Path) -> dict[str, Any]:
     """How often the region chosen for an xwlb item agrees with its title's place prefix
     (`[视频]陕西：…`), with the title as is and with the prefix removed (body evidence only)."""
-    from corpus.regions import extract_region
+    from zhsearch.corpus.regions import extract_region
 
     gaz = gazetteer()
     expected: dict[str, str] = {}
@@ -497,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.corpus:
         articles = read_articles(args.corpus, ids or None)
     else:
-        from corpus.readers import sample_dir
+        from zhsearch.corpus.readers import sample_dir
 
         articles = read_articles([sample_dir()])
     result = evaluate(args.labels, articles, args.taxonomy, args.split)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corpus.article import Article
-from corpus.industries import Taxonomy, classify
-from corpus.regions import extract_region
-from corpus.segment import get_segmenter, normalize
+from zhsearch.corpus.article import Article
+from zhsearch.corpus.industries import Taxonomy, classify
+from zhsearch.corpus.regions import extract_region
+from zhsearch.corpus.segment import get_segmenter, normalize
 
 # Bump when the extraction rules change what they output: indexes record it and ask for a rebuild.
 FACETS_VERSION = "1"

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from corpus.article import Article, Industries
-from corpus.regions import wordset
-from corpus.segment import get_segmenter, is_wordlike, normalize
+from zhsearch.corpus.article import Article, Industries
+from zhsearch.corpus.regions import wordset
+from zhsearch.corpus.segment import get_segmenter, is_wordlike, normalize
 
 if TYPE_CHECKING:
-    from corpus.facets import ArticleWords
+    from zhsearch.corpus.facets import ArticleWords
 
 STRONG = 2.0  # a specific keyword (负极材料)
 WEAK = 1.0  # a generic keyword (电池)
@@ -127,40 +127,40 @@ class Taxonomy:
     name: str
     fingerprint: str  # hash of the file's bytes: the index records it and asks for a rebuild
     path: str
-    _labels: dict[str, str] = field(default_factory=dict)
-    _parents: dict[str, str] = field(default_factory=dict)
-    _top: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)
+    top_codes: list[str] = field(default_factory=list)
     # first word of a keyword → [(its words, sub-class code, weight)], longest first
-    _keywords: dict[str, list[tuple[tuple[str, ...], str, float]]] = field(default_factory=dict)
+    keywords: dict[str, list[tuple[tuple[str, ...], str, float]]] = field(default_factory=dict)
 
     def label(self, code: str) -> str:
         """Display label of a class or sub-class code ("" when unknown)."""
-        return self._labels.get(code, "")
+        return self.labels.get(code, "")
 
     def codes(self) -> list[str]:
         """Top-level class codes in file order."""
-        return list(self._top)
+        return list(self.top_codes)
 
     def sub_codes(self, code: str) -> list[str]:
         """Sub-class codes of a top-level class, in file order."""
-        return [c for c, p in self._parents.items() if p == code]
+        return [c for c, p in self.parents.items() if p == code]
 
     def parent(self, code: str) -> str | None:
         """The class of a sub-class code; None for a top-level or unknown code."""
-        return self._parents.get(code)
+        return self.parents.get(code)
 
     def top(self, code: str) -> str:
         """The top-level class of a code (itself for a top-level one)."""
-        return self._parents.get(code, code)
+        return self.parents.get(code, code)
 
     def keyword_count(self) -> int:
         """How many keywords the taxonomy matches (for reports)."""
-        return sum(len(v) for v in self._keywords.values())
+        return sum(len(v) for v in self.keywords.values())
 
 
 def default_taxonomy_path() -> Path:
     """The bundled taxonomy, corpus/data/industries.yaml."""
-    return Path(str(resources.files("corpus") / "data" / "industries.yaml"))
+    return Path(str(resources.files("zhsearch.corpus") / "data" / "industries.yaml"))
 
 
 def load_taxonomy(path: str = "") -> Taxonomy:
@@ -184,7 +184,7 @@ def _load(path: str, _mtime: int) -> Taxonomy:
     )
     for code, spec in doc["classes"].items():
         _add_class(tax, str(code), spec, path)
-    for entries in tax._keywords.values():
+    for entries in tax.keywords.values():
         entries.sort(key=lambda e: -len(e[0]))
     return tax
 
@@ -192,14 +192,14 @@ def _load(path: str, _mtime: int) -> Taxonomy:
 def _add_class(tax: Taxonomy, code: str, spec: Any, path: str) -> None:
     if not isinstance(spec, dict) or "label" not in spec:
         raise ValueError(f"{path}: class {code} needs a label")
-    tax._labels[code] = str(spec["label"])
-    tax._top.append(code)
+    tax.labels[code] = str(spec["label"])
+    tax.top_codes.append(code)
     _add_keywords(tax, code, spec)
     for sub_code, sub in (spec.get("sub") or {}).items():
         if not isinstance(sub, dict) or "label" not in sub:
             raise ValueError(f"{path}: sub-class {sub_code} needs a label")
-        tax._labels[str(sub_code)] = str(sub["label"])
-        tax._parents[str(sub_code)] = code
+        tax.labels[str(sub_code)] = str(sub["label"])
+        tax.parents[str(sub_code)] = code
         _add_keywords(tax, str(sub_code), sub)
 
 
@@ -209,12 +209,12 @@ def _add_keywords(tax: Taxonomy, code: str, spec: dict[str, Any]) -> None:
         for keyword in spec.get(key) or []:
             words = tuple(w for w, _, _ in seg.cut(normalize(str(keyword))[0]) if not w.isspace())
             if words:
-                tax._keywords.setdefault(words[0], []).append((words, code, weight))
+                tax.keywords.setdefault(words[0], []).append((words, code, weight))
 
 
 def keyword_matches(taxonomy: Taxonomy, seq: list[str]) -> list[tuple[int, int, str, float]]:
     """Every keyword run in `seq` as (start, end, sub-class code, weight), longest first."""
-    table = taxonomy._keywords
+    table = taxonomy.keywords
     found = []
     i, n = 0, len(seq)
     while i < n:
@@ -373,7 +373,7 @@ def _evidence_matches(taxonomy: Taxonomy, seq: list[str]) -> list[tuple[int, int
             continue
         for suffix in _COMPOUND_SUFFIXES:
             if word.endswith(suffix):
-                entries = taxonomy._keywords.get(word[: -len(suffix)], [])
+                entries = taxonomy.keywords.get(word[: -len(suffix)], [])
                 single = [code for words, code, _w in entries if len(words) == 1]
                 if single:
                     found.append((i, i + 1, single[0], STRONG))
@@ -658,7 +658,7 @@ def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = 
     """The classes a report is about (primary first when there is one), the classes it only
     mentions, and the evidence for each."""
     if words is None:
-        from corpus.facets import article_words
+        from zhsearch.corpus.facets import article_words
 
         words = article_words(article)
     paragraphs = _paragraphs(article, words.body)

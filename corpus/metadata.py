@@ -12,8 +12,14 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from corpus.chars import HAN_CLASS
-from corpus.clean import BODY_LINE_CHARS, clean_line, clean_lines, is_body_line, is_chrome_line
+from zhsearch.corpus.chars import HAN_CLASS
+from zhsearch.corpus.clean import (
+    BODY_LINE_CHARS,
+    clean_line,
+    clean_lines,
+    is_body_line,
+    is_chrome_line,
+)
 
 _HEAD_MAX_LINES = 40
 _TAIL_LINES = 8  # non-empty lines at the end that may hold a source, URL or byline

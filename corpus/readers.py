@@ -23,8 +23,8 @@ from typing import Any
 import charset_normalizer
 import yaml
 
-from corpus.article import Article, ReadProblem
-from corpus.clean import (
+from zhsearch.corpus.article import Article, ReadProblem
+from zhsearch.corpus.clean import (
     clean_line,
     clean_lines,
     collapse_blank_lines,
@@ -38,8 +38,7 @@ from corpus.clean import (
     strip_chrome,
     strip_chrome_lines,
 )
-from corpus.metadata import bare_name, byline_author, extract_metadata, subtitle_text
-from corpus.settings import Settings
+from zhsearch.corpus.metadata import bare_name, byline_author, extract_metadata, subtitle_text
 
 # Suffix → source_format; ".jsonl.gz" is matched on the whole name.
 FORMATS = {
@@ -63,6 +62,21 @@ _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
 )
 _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|$)", re.DOTALL)
 _MIN_SPLIT_CHARS = 200  # text an article needs before a second one may start in the same file
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one input file may cost the reader; the settings table takes its defaults from here
+    (`Settings.read_limits()` gives the configured ones)."""
+
+    max_file_mb: int = 64
+    max_line_bytes: int = 16 * 1024 * 1024
+    max_decompressed_mb: int = 1024
+    max_html_depth: int = 256
+    max_title_chars: int = 1000
+    max_field_chars: int = 2000
+    max_tags: int = 200
+    max_problems_per_file: int = 100
 
 
 @dataclass
@@ -99,7 +113,7 @@ class Unreadable(Exception):
 
 def sample_dir() -> Path:
     """The bundled sample corpus (`corpus/sample`), indexed when no path is given."""
-    return Path(str(resources.files("corpus").joinpath("sample")))
+    return Path(str(resources.files("zhsearch.corpus").joinpath("sample")))
 
 
 def file_format(path: Path) -> str | None:
@@ -323,13 +337,13 @@ def _utf16_without_bom(data: bytes) -> str | None:
 # reading
 
 
-def read_file(path: Path | str, settings: Settings | None = None) -> ReadResult:
+def read_file(path: Path | str, limits: ReadLimits | None = None) -> ReadResult:
     """Every article in the file at `path`, and the problems met; never raises for bad content.
 
-    `settings` bounds the work and memory one file may take (line, file and decompressed sizes,
+    `limits` bounds the work and memory one file may take (line, file and decompressed sizes,
     HTML nesting, field lengths, problems listed); the defaults when None."""
     path = Path(path)
-    settings = settings or _DEFAULTS
+    settings = limits or ReadLimits()
     result = ReadResult(max_problems=max(1, settings.max_problems_per_file))
     fmt = file_format(path)
     if fmt is None:
@@ -346,9 +360,6 @@ def read_file(path: Path | str, settings: Settings | None = None) -> ReadResult:
         result.report(ReadProblem(str(path), f"cannot read: {exc.strerror or exc}"))
     result.close(path)
     return result
-
-
-_DEFAULTS = Settings(index_dir="")
 
 
 def _read_bytes(path: Path, limit: int, result: ReadResult) -> bytes:
@@ -377,7 +388,7 @@ def _whole_characters(data: bytes) -> bytes:
     return data
 
 
-def _read_document(path: Path, fmt: str, result: ReadResult, settings: Settings) -> None:
+def _read_document(path: Path, fmt: str, result: ReadResult, settings: ReadLimits) -> None:
     raw = _read_bytes(path, settings.max_file_mb * 1024 * 1024, result)
     text = normalize_newlines(decode_bytes(raw))
     del raw
@@ -408,7 +419,7 @@ def _read_document(path: Path, fmt: str, result: ReadResult, settings: Settings)
 
 
 def _limit_nesting(
-    html: str, settings: Settings, result: ReadResult, path: Path, line: int | None = None
+    html: str, settings: ReadLimits, result: ReadResult, path: Path, line: int | None = None
 ) -> str:
     """`html` with nesting beyond `max_html_depth` flattened, and a problem saying so."""
     limit = settings.max_html_depth
@@ -428,7 +439,7 @@ def _build_article(
     hints: dict[str, Any],
     path: Path,
     source_path: str,
-    settings: Settings,
+    settings: ReadLimits,
     notes: list[str],
 ) -> Article | None:
     """One Article from cleaned text plus hints; None when there is no text at all."""
@@ -447,7 +458,7 @@ def _article(
     fields: dict[str, Any],
     source_path: str,
     tags: list[str],
-    settings: Settings,
+    settings: ReadLimits,
     notes: list[str],
     fallback_title: str = "",
 ) -> Article:
@@ -582,7 +593,7 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().split("\n")[0]
 
 
-def _html_blocks_to_text(text: str, settings: Settings, result: ReadResult, path: Path) -> str:
+def _html_blocks_to_text(text: str, settings: ReadLimits, result: ReadResult, path: Path) -> str:
     """Blocks (between blank lines) of a text file that are HTML become plain paragraphs."""
     if "<" not in text:
         return text
@@ -726,7 +737,7 @@ def _complete_lines(data: bytes, end: int, number: int, max_line: int) -> Iterat
         pos = stop + 1
 
 
-def _read_jsonl(path: Path, result: ReadResult, settings: Settings) -> None:
+def _read_jsonl(path: Path, result: ReadResult, settings: ReadLimits) -> None:
     """One article per JSON line; a bad line is a problem, the other lines are still read.
 
     Read as a stream: a line longer than `max_line_bytes` is skipped and reported, and a
@@ -779,7 +790,7 @@ def _read_record(
     line: bytes,
     seen: dict[str, tuple[int, int]],
     result: ReadResult,
-    settings: Settings,
+    settings: ReadLimits,
 ) -> None:
     """One JSONL line into `result`; `seen` maps each id read so far to (line, hash(line))."""
     try:
@@ -820,7 +831,7 @@ def _read_record(
 def _record_article(
     record: dict[str, Any],
     source_path: str,
-    settings: Settings,
+    settings: ReadLimits,
     notes: list[str],
     result: ReadResult,
     path: Path,

@@ -16,11 +16,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from corpus.article import Article, Region
-from corpus.segment import is_wordlike
+from zhsearch.corpus.article import Article, Region
+from zhsearch.corpus.segment import is_wordlike
 
 if TYPE_CHECKING:
-    from corpus.facets import ArticleWords
+    from zhsearch.corpus.facets import ArticleWords
 
 
 def wordset(text: str) -> frozenset[str]:
@@ -179,6 +179,10 @@ class Gazetteer:
         """Province first, down to and including `code`; [] for an unknown code."""
         return list(self._ancestors.get(code, ()))
 
+    def lineage(self, code: str) -> tuple[str, ...]:
+        """`ancestors` as the stored tuple, not copied (extraction asks it per candidate)."""
+        return self._ancestors.get(code, ())
+
     def level(self, code: str) -> int:
         """1 province, 2 prefecture-level city, 3 county-level unit (0 when unknown)."""
         if code not in self._names:
@@ -303,7 +307,7 @@ def _rank(cands: dict[str, tuple[bool, bool]], levels: dict[str, int]) -> tuple[
 def _pick_within(gaz: Gazetteer, cands: tuple[Candidate, ...], within: str | None) -> str | None:
     """The candidate inside `within` (or any, when None), preferring the highest level."""
     if within:
-        cands = tuple(c for c in cands if within in gaz._ancestors[c[0]][:-1])
+        cands = tuple(c for c in cands if within in gaz.lineage(c[0])[:-1])
     elif len(cands) > 1:
         cands = tuple(c for c in cands if c[1])
     if not cands:
@@ -314,7 +318,7 @@ def _pick_within(gaz: Gazetteer, cands: tuple[Candidate, ...], within: str | Non
 
 
 def _data_dir() -> Path:
-    return Path(str(resources.files("corpus") / "data"))
+    return Path(str(resources.files("zhsearch.corpus") / "data"))
 
 
 @lru_cache(maxsize=1)
@@ -447,7 +451,7 @@ class _Scan:
 def extract_region(article: Article, words: ArticleWords | None = None) -> Region:
     """The region `article` is about (given region first), with its mentions and zone."""
     if words is None:
-        from corpus.facets import article_words
+        from zhsearch.corpus.facets import article_words
 
         words = article_words(article)
     gaz = gazetteer()
@@ -585,7 +589,7 @@ def _resolve(gaz: Gazetteer, occurrences: list[_Occurrence]) -> None:
     for occ in occurrences:
         if len(occ.cands) == 1 and occ.cands[0][1]:
             direct.add(occ.cands[0][0])
-    context = {a for c in direct for a in gaz._ancestors[c]}
+    context = {a for c in direct for a in gaz.lineage(c)}
     prev_code = ""
     for occ in occurrences:
         code = _resolve_one(gaz, occ, direct, context, prev_code if occ.prev else "")
@@ -598,7 +602,7 @@ def _resolve_one(
 ) -> str:
     cands = occ.cands
     if prev:  # 湖北|宜都市, 浙江安吉: the place right before encloses this one
-        inside = [c for c in cands if prev in gaz._ancestors[c[0]][:-1]]
+        inside = [c for c in cands if prev in gaz.lineage(c[0])[:-1]]
         if inside:
             return _highest(gaz, inside)
     ok = []
@@ -607,12 +611,12 @@ def _resolve_one(
         if strong:
             ok.append(cand)
         elif ordinary:
-            if gaz._parent.get(code) in direct:
+            if gaz.parent(code) in direct:
                 ok.append(cand)
-        elif any(a in context for a in gaz._ancestors[code][:-1]):
+        elif any(a in context for a in gaz.lineage(code)[:-1]):
             ok.append(cand)
     if len(ok) > 1:
-        near = [c for c in ok if any(a in context for a in gaz._ancestors[c[0]][:-1])]
+        near = [c for c in ok if any(a in context for a in gaz.lineage(c[0])[:-1])]
         ok = near or ok
     return _highest(gaz, ok) if ok else ""
 
@@ -632,11 +636,11 @@ def _weights(gaz: Gazetteer, occurrences: list[_Occurrence]) -> Counter[str]:
             carried = 0.0
             continue
         after = occurrences[k + 1] if k + 1 < len(occurrences) else None
-        if after and after.prev and after.code and occ.code in gaz._ancestors[after.code][:-1]:
+        if after and after.prev and after.code and occ.code in gaz.lineage(after.code)[:-1]:
             # 湖北|宜都市: the qualifier's weight goes to the place it qualifies.
             carried += occ.weight
             continue
-        for code in gaz._ancestors[occ.code]:
+        for code in gaz.lineage(occ.code):
             weights[code] += occ.weight + carried
         carried = 0.0
     return weights
@@ -666,9 +670,7 @@ def _choose(gaz: Gazetteer, scan: _Scan) -> Region:
 def _descend(gaz: Gazetteer, weights: Counter[str], code: str) -> str:
     """Go down while one child holds a large share of its parent's weight and leads its siblings."""
     while True:
-        kids = sorted(
-            ((weights[k], k) for k in gaz._children.get(code, ()) if weights[k] > 0), reverse=True
-        )
+        kids = sorted(((weights[k], k) for k in gaz.children(code) if weights[k] > 0), reverse=True)
         if not kids:
             return code
         top_weight, top = kids[0]
@@ -693,7 +695,7 @@ def _zone(gaz: Gazetteer, region: Region, occurrences: list[_Occurrence]) -> str
         return ""
     groups: dict[tuple[str, str], list[str]] = {}
     for occ in occurrences:
-        if occ.zone and occ.code and region.code in gaz._ancestors[occ.code]:
+        if occ.zone and occ.code and region.code in gaz.lineage(occ.code):
             groups.setdefault((occ.code, occ.zone_kind), []).append(occ.zone)
     if not groups:
         return ""
@@ -736,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     if args != ["--write-dict"]:
         print("usage: python -m corpus.regions --write-dict")
         return 2
-    from corpus.segment import Segmenter
+    from zhsearch.corpus.segment import Segmenter
 
     others = [p for p in sorted(_data_dir().glob("*.dict")) if p.name != "places.dict"]
     base = Segmenter(others)

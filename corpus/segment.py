@@ -16,7 +16,7 @@ from pathlib import Path
 
 import opencc
 
-from corpus.chars import HAN, HAN_RANGES
+from zhsearch.corpus.chars import HAN, HAN_RANGES
 
 # Bump when normalisation or segmentation rules change: indexes built before then must be rebuilt.
 SEGMENTER_VERSION = "3"
@@ -320,7 +320,7 @@ def _merge_spans(words: list[Word], spans: list[tuple[int, int]], norm: str) -> 
 
 def bundled_dict_files() -> list[Path]:
     """The dictionaries that ship with zhsearch (corpus/data/*.dict), in a stable order."""
-    data = resources.files("corpus") / "data"
+    data = resources.files("zhsearch.corpus") / "data"
     return sorted(Path(str(p)) for p in data.iterdir() if p.name.endswith(".dict"))
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from whoosh.analysis import Token, Tokenizer
 
-from corpus.segment import SEGMENTER_VERSION, get_segmenter, normalize
-from index.chargrams import CHARGRAM_VERSION
+from zhsearch.corpus.segment import SEGMENTER_VERSION, get_segmenter, normalize
+from zhsearch.index.chargrams import CHARGRAM_VERSION
 
 # Bump when this module changes what is indexed; stored in the index metadata with the
 # dictionary fingerprint so an index built by another analyzer is detected and rebuilt.

@@ -20,12 +20,12 @@ from typing import Any
 from whoosh.codec.base import Segment
 from whoosh.index import Index
 
-from corpus.article import Article
-from corpus.facets import extract_facets
-from corpus.industries import Taxonomy
-from index.bulk import BulkSegmentWriter
-from index.documents import article_fields
-from index.store import IndexProblem
+from zhsearch.corpus.article import Article
+from zhsearch.corpus.facets import extract_facets
+from zhsearch.corpus.industries import Taxonomy
+from zhsearch.index.documents import article_fields
+from zhsearch.index.engine import BulkSegmentWriter, finish_segment
+from zhsearch.index.store import IndexProblem
 
 BATCH = 64  # articles per message to a worker: large enough to amortise the queue
 
@@ -66,12 +66,12 @@ class _Segments:
         writer = self.writer
         writer.add_document(**fields)
         if writer.buffered_bytes() > self.limit:
-            self.done.append(writer._finalize_segment())
+            self.done.append(finish_segment(writer))
             self.writer = BulkSegmentWriter(self.ix, compound=False)
 
     def finish(self) -> list[Segment]:
         if self.writer.docnum:
-            self.done.append(self.writer._finalize_segment())
+            self.done.append(finish_segment(self.writer))
         else:
             self.writer.cancel()
         return self.done

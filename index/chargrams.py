@@ -20,8 +20,8 @@ from typing import Any
 
 from whoosh.analysis import Token, Tokenizer
 
-from corpus.chars import alnum_runs, canonical, char_pieces
-from corpus.segment import normalize
+from zhsearch.corpus.chars import alnum_runs, canonical, char_pieces
+from zhsearch.corpus.segment import normalize
 
 # Bump when what the character fields hold changes: old indexes then ask for a rebuild.
 CHARGRAM_VERSION = "1"

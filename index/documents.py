@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from corpus.article import Article
-from index.chargrams import chars_field, text_column, text_value
-from index.schema import SEARCH_FIELDS
+from zhsearch.corpus.article import Article
+from zhsearch.index.chargrams import chars_field, text_column, text_value
+from zhsearch.index.schema import SEARCH_FIELDS
 
 
 def article_fields(article: Article) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from index.analysis import zh_analyzer
-from index.chargrams import CharTokenizer, chars_field, text_column
+from zhsearch.index.analysis import zh_analyzer
+from zhsearch.index.chargrams import CharTokenizer, chars_field, text_column
 
 TITLE_BOOST = 3.0
 SUBTITLE_BOOST = 1.5

@@ -21,9 +21,9 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
 
-from corpus.settings import Settings
-from index.analysis import analyzer_fingerprint
-from index.schema import build_schema
+from zhsearch.index.analysis import analyzer_fingerprint
+from zhsearch.index.schema import build_schema
+from zhsearch.index.settings import Settings
 
 CURRENT = "CURRENT"
 LOCK = "LOCK"
@@ -270,9 +270,9 @@ class IndexStore:
 
 def expected_meta(settings: Settings) -> dict[str, str]:
     """What the code would build now; an index whose meta differs must be rebuilt."""
-    from corpus.facets import FACETS_VERSION
-    from corpus.industries import load_taxonomy
-    from corpus.regions import gazetteer
+    from zhsearch.corpus.facets import FACETS_VERSION
+    from zhsearch.corpus.industries import load_taxonomy
+    from zhsearch.corpus.regions import gazetteer
 
     return {
         "analyzer": analyzer_fingerprint(settings.user_dict),

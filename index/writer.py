@@ -21,14 +21,15 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
-from corpus.article import Article, ReadProblem
-from corpus.industries import load_taxonomy
-from corpus.readers import discover, outside_roots, read_file
-from corpus.settings import Settings
-from index.build import Failure, ParallelBuild, SerialBuild, write_article
-from index.bulk import supports as bulk_supported
-from index.schema import build_schema
-from index.store import (
+from zhsearch.corpus.article import Article, ReadProblem
+from zhsearch.corpus.industries import load_taxonomy
+from zhsearch.corpus.readers import discover, outside_roots, read_file
+from zhsearch.index.build import Failure, ParallelBuild, SerialBuild, write_article
+from zhsearch.index.engine import install_segments, toc_segment_ids
+from zhsearch.index.engine import supports as bulk_supported
+from zhsearch.index.schema import build_schema
+from zhsearch.index.settings import Settings
+from zhsearch.index.store import (
     MANIFEST,
     META,
     IndexOutdated,
@@ -252,7 +253,7 @@ class Indexer:
                     stages[name] += seconds
                 _drop_failed(built.failures, new_files, report)
                 # A fresh index has no segments: the TOC lists exactly the built ones, unmerged.
-                writer.segments = built.segments
+                install_segments(writer, built.segments)
                 writer.commit(merge=False)
             else:
                 writer.commit()
@@ -298,7 +299,7 @@ class Indexer:
             return old
         t = time.perf_counter()
         try:
-            result = read_file(path, self.settings)
+            result = read_file(path, self.settings.read_limits())
         except Exception as exc:  # a reader bug must not abort the other files
             report.problems.append(ReadProblem(str(path), f"{type(exc).__name__}: {exc}"))
             return None
@@ -405,12 +406,8 @@ def _remove_orphans(generation: Path, before: set[str], schema: Any) -> list[str
     that were there before the run, the TOCs and every segment the latest TOC lists stay.
 
     Without this a full disk left a 23 MB segment nobody reads until the next good run."""
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC
-
     try:
-        toc = TOC.read(FileStorage(str(generation)), whoosh_index._DEF_INDEX_NAME, schema=schema)
-        live = tuple(f"{segment.segment_id()}." for segment in toc.segments)
+        live = tuple(f"{segment_id}." for segment_id in toc_segment_ids(str(generation), schema))
     except Exception:  # the TOC cannot be read: delete nothing rather than guess
         return []
     removed = []
@@ -513,6 +510,6 @@ def _under(path: Path, roots: list[Path]) -> bool:
 
 def default_paths() -> list[Path]:
     """What `zhsearch index` indexes when given no path: the bundled sample corpus."""
-    from corpus.readers import sample_dir
+    from zhsearch.corpus.readers import sample_dir
 
     return [sample_dir()]

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from index.engine import column_values
-from search.context import SearchContext, cached
+from zhsearch.index.engine import column_values
+from zhsearch.search.context import SearchContext, cached
 
 Codes = tuple[str, ...]
 

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
-from corpus.settings import Settings
-from search.budget import UNLIMITED, Budget
+from zhsearch.index.settings import Settings
+from zhsearch.search.budget import UNLIMITED, Budget
 
 T = TypeVar("T")
 _CACHE_GENERATIONS = 2  # an old generation stays cached while searchers still read it
@@ -71,9 +71,9 @@ class SearchContext:
 def open_context(settings: Settings) -> SearchContext:
     """Open the live index read-only (raises IndexMissing/IndexOutdated) with gazetteer and
     taxonomy; use as a context manager or call `.close()`."""
-    from corpus.industries import load_taxonomy
-    from corpus.regions import gazetteer
-    from index.store import open_index
+    from zhsearch.corpus.industries import load_taxonomy
+    from zhsearch.corpus.regions import gazetteer
+    from zhsearch.index.store import open_index
 
     ix = open_index(settings)
     try:

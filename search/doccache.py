@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from search.context import LRU, SearchContext, cached
-from search.snippets import SCAN_CHARS, AnalysedText
+from zhsearch.search.context import LRU, SearchContext, cached
+from zhsearch.search.snippets import SCAN_CHARS, AnalysedText
 
 # What an entry costs in memory, measured with tracemalloc over the 970 documents the benchmark
 # queries show (52 bytes per content character on average): the text and its normal form, and the

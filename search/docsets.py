@@ -20,14 +20,14 @@ from typing import Any
 
 from whoosh import query as wq
 
-from index.chargrams import chars_field, text_column
-from index.engine import TextColumn
-from index.engine import text_column as open_text_column
-from index.schema import SEARCH_FIELDS
-from search.arrays import doc_arrays
-from search.context import LRU, SearchContext, cached
-from search.literal import Literal, LiteralTerm
-from search.postings import term_segments
+from zhsearch.index.chargrams import chars_field, text_column
+from zhsearch.index.engine import TextColumn
+from zhsearch.index.engine import text_column as open_text_column
+from zhsearch.index.schema import SEARCH_FIELDS
+from zhsearch.search.arrays import doc_arrays
+from zhsearch.search.context import LRU, SearchContext, cached
+from zhsearch.search.literal import Literal, LiteralTerm
+from zhsearch.search.postings import term_segments
 
 LITERAL_CACHE_MB = 32  # literal match lists kept per index generation
 MAX_GRAMS = 6  # rarest n-grams intersected for a term's candidates; the text check does the rest

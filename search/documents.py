@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from index.store import META, IndexStore
-from search.context import LRU, SearchContext
-from search.facets import doc_arrays, industry_label, region_name
-from search.keyterms import key_terms
-from search.related import related_reports
+from zhsearch.index.store import META, IndexStore
+from zhsearch.search.context import LRU, SearchContext
+from zhsearch.search.facets import doc_arrays, industry_label, region_name
+from zhsearch.search.keyterms import key_terms
+from zhsearch.search.related import related_reports
 
 _EXTRAS = LRU(4096)  # (generation, docnum, limits) → key terms and related reports
 

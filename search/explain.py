@@ -6,9 +6,9 @@ from typing import Any
 
 from whoosh import query as wq
 
-from index.schema import SEARCH_FIELDS
-from search.context import SearchContext
-from search.ranking import score_parts
+from zhsearch.index.schema import SEARCH_FIELDS
+from zhsearch.search.context import SearchContext
+from zhsearch.search.ranking import score_parts
 
 _MAX_TERMS = 64  # parts listed per hit; the best ones
 

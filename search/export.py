@@ -9,9 +9,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from search.context import SearchContext
-from search.request import BadRequest, SearchRequest
-from search.run import run_search
+from zhsearch.search.context import SearchContext
+from zhsearch.search.request import BadRequest, SearchRequest
+from zhsearch.search.run import run_search
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {"csv": "text/csv", "jsonl": "application/x-ndjson"}

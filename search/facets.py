@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from search.arrays import DocArrays, doc_arrays
-from search.request import FacetValue
+from zhsearch.search.arrays import DocArrays, doc_arrays
+from zhsearch.search.request import FacetValue
 
 __all__ = ["doc_arrays", "industry_facet", "region_facet"]
 

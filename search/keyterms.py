@@ -7,8 +7,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from corpus.chars import HAN_CLASS
-from search.context import SearchContext
+from zhsearch.corpus.chars import HAN_CLASS
+from zhsearch.search.context import SearchContext
 
 _WORD = re.compile(f"^(?:{HAN_CLASS}{{2,}}|[a-z][a-z0-9]{{2,}})$")
 _TITLE_WEIGHT = 2  # a title word counts as this many body occurrences

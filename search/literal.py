@@ -18,8 +18,8 @@ from typing import Any
 
 from whoosh import query as wq
 
-from corpus.chars import DIGITS, LATIN, alnum_runs, canonical, char_pieces
-from corpus.segment import normalize
+from zhsearch.corpus.chars import DIGITS, LATIN, alnum_runs, canonical, char_pieces
+from zhsearch.corpus.segment import normalize
 
 
 @dataclass(frozen=True)

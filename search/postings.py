@@ -10,8 +10,8 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
-from index.engine import posting_arrays
-from search.context import LRU, SearchContext, cached
+from zhsearch.index.engine import posting_arrays
+from zhsearch.search.context import LRU, SearchContext, cached
 
 
 def term_postings(

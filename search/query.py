@@ -21,11 +21,11 @@ from whoosh.fields import Schema
 from whoosh.qparser import QueryParser, plugins, syntax
 from whoosh.qparser.taggers import RegexTagger
 
-from corpus.settings import Settings
-from index.schema import SEARCH_FIELDS
-from search.literal import Literal, LiteralTerm
-from search.request import BadRequest
-from search.snippets import MatchTerms
+from zhsearch.index.schema import SEARCH_FIELDS
+from zhsearch.index.settings import Settings
+from zhsearch.search.literal import Literal, LiteralTerm
+from zhsearch.search.request import BadRequest
+from zhsearch.search.snippets import MatchTerms
 
 # Field names a user may write, and what they search.
 FIELD_ALIASES = {"title": "title", "content": "content", "标题": "title", "正文": "content"}

@@ -24,13 +24,13 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from index.chargrams import chars_field
-from index.engine import bm25_parameters, field_lengths, idf
-from index.schema import SEARCH_FIELDS
-from search.context import SearchContext, cached
-from search.docsets import literal_match, matching_docs
-from search.literal import Literal
-from search.postings import term_segments
+from zhsearch.index.chargrams import chars_field
+from zhsearch.index.engine import bm25_parameters, field_lengths, idf
+from zhsearch.index.schema import SEARCH_FIELDS
+from zhsearch.search.context import SearchContext, cached
+from zhsearch.search.docsets import literal_match, matching_docs
+from zhsearch.search.literal import Literal
+from zhsearch.search.postings import term_segments
 
 Segments = tuple[tuple[int, Any, Any], ...]  # (docnum offset, segment docnums, weights)
 

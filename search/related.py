@@ -6,8 +6,8 @@ from typing import Any
 
 from whoosh import query as wq
 
-from search.context import SearchContext
-from search.keyterms import key_terms
+from zhsearch.search.context import SearchContext
+from zhsearch.search.keyterms import key_terms
 
 _REGION_BOOST = 1.5
 _INDUSTRY_BOOST = 1.0

@@ -8,24 +8,24 @@ from typing import Any
 
 from whoosh import query as wq
 
-from search.arrays import doc_arrays
-from search.context import SearchContext
-from search.doccache import ShownDocument, shown_document
-from search.docsets import matching_docs
-from search.explain import explain_hit
-from search.facets import (
+from zhsearch.search.arrays import doc_arrays
+from zhsearch.search.context import SearchContext
+from zhsearch.search.doccache import ShownDocument, shown_document
+from zhsearch.search.docsets import matching_docs
+from zhsearch.search.explain import explain_hit
+from zhsearch.search.facets import (
     industry_facet,
     industry_label,
     known_industry,
     region_facet,
     region_name,
 )
-from search.query import ParsedQuery, match_terms, parse_query
-from search.ranking import rank
-from search.request import BadRequest, Facets, Hit, SearchRequest, SearchResult, page_count
-from search.snippets import MatchTerms, highlight_text, make_snippet
-from search.suggest import did_you_mean
-from search.synonyms import Expansion, SynonymTable, expand_synonyms, load_synonyms
+from zhsearch.search.query import ParsedQuery, match_terms, parse_query
+from zhsearch.search.ranking import rank
+from zhsearch.search.request import BadRequest, Facets, Hit, SearchRequest, SearchResult, page_count
+from zhsearch.search.snippets import MatchTerms, highlight_text, make_snippet
+from zhsearch.search.suggest import did_you_mean
+from zhsearch.search.synonyms import Expansion, SynonymTable, expand_synonyms, load_synonyms
 
 
 def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:

@@ -21,8 +21,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from corpus.segment import normalize
-from search.literal import LiteralTerm
+from zhsearch.corpus.segment import normalize
+from zhsearch.search.literal import LiteralTerm
 
 SCAN_CHARS = 20_000  # characters of a document considered for passages
 FALLBACK_CHARS = 120  # length of the lead passage when nothing matches

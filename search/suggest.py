@@ -20,10 +20,10 @@ from typing import Any
 
 from whoosh import query as wq
 
-from corpus.chars import HAN_CLASS, HAN_UTF8, is_han
-from corpus.segment import normalize
-from search.context import SearchContext, cached
-from search.request import SearchRequest
+from zhsearch.corpus.chars import HAN_CLASS, HAN_UTF8, is_han
+from zhsearch.corpus.segment import normalize
+from zhsearch.search.context import SearchContext, cached
+from zhsearch.search.request import SearchRequest
 
 _FIELDS = ("content",)  # title words are nearly always in the text too
 _HAN_TERM = re.compile(f"^{HAN_CLASS}{{2,8}}$")

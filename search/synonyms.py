@@ -16,9 +16,9 @@ from typing import Any
 
 from whoosh import query as wq
 
-from corpus.segment import normalize
-from index.schema import SEARCH_FIELDS
-from search.literal import Literal, LiteralTerm
+from zhsearch.corpus.segment import normalize
+from zhsearch.index.schema import SEARCH_FIELDS
+from zhsearch.search.literal import Literal, LiteralTerm
 
 _MAX_RUN = 4  # longest run of segmented words joined to match a multi-word member
 
@@ -48,7 +48,7 @@ class Expansion:
 
 def default_path() -> Path:
     """The bundled `corpus/data/synonyms.txt`."""
-    return Path(str(resources.files("corpus").joinpath("data", "synonyms.txt")))
+    return Path(str(resources.files("zhsearch.corpus").joinpath("data", "synonyms.txt")))
 
 
 def load_synonyms(path: str = "") -> SynonymTable:

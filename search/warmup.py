@@ -17,12 +17,12 @@ from collections.abc import Callable
 
 from whoosh import query as wq
 
-from corpus.settings import Settings
-from search.arrays import doc_arrays
-from search.context import SearchContext, open_context
-from search.docsets import matching_docs, prepare_text_columns
-from search.ranking import prepare_lengths
-from search.suggest import prepare_suggestions
+from zhsearch.index.settings import Settings
+from zhsearch.search.arrays import doc_arrays
+from zhsearch.search.context import SearchContext, open_context
+from zhsearch.search.docsets import matching_docs, prepare_text_columns
+from zhsearch.search.ranking import prepare_lengths
+from zhsearch.search.suggest import prepare_suggestions
 
 _started: set[tuple[str, int | None]] = set()  # generations a warm-up was started for
 _started_lock = threading.Lock()

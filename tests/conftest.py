@@ -40,7 +40,7 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     """The bundled sample corpus (five files, six articles)."""
-    from corpus.readers import sample_dir as _sample_dir
+    from zhsearch.corpus.readers import sample_dir as _sample_dir
 
     return _sample_dir()
 
@@ -51,8 +51,8 @@ def sample_settings(tmp_path_factory, sample_dir):
 
     Session-scoped and read-only: tests that write to an index build their own.
     """
-    from corpus.settings import Settings
-    from index.writer import Indexer
+    from zhsearch.index.settings import Settings
+    from zhsearch.index.writer import Indexer
 
     index_dir = tmp_path_factory.mktemp("sample-index")
     settings = Settings.load(overrides={"index_dir": str(index_dir)}, env={})
@@ -69,9 +69,9 @@ def xwlb_two_segments(shared_dir, tmp_path_factory):
     import json
     from itertools import islice
 
-    from corpus.settings import Settings
-    from index.writer import Indexer
-    from search.context import open_context
+    from zhsearch.index.settings import Settings
+    from zhsearch.index.writer import Indexer
+    from zhsearch.search.context import open_context
 
     work = tmp_path_factory.mktemp("ranking")
     with gzip.open(shared_dir / "corpora" / "xwlb.jsonl.gz", "rt", encoding="utf-8") as fh:
@@ -98,7 +98,7 @@ def sentences_of_the_sample() -> list[str]:
     """Every sentence of the bundled sample articles (real report text)."""
     import re
 
-    from corpus.readers import read_file, sample_dir
+    from zhsearch.corpus.readers import read_file, sample_dir
 
     out: list[str] = []
     for path in sorted(sample_dir().glob("*.txt")):
@@ -115,9 +115,9 @@ def fixture_two_segments(tmp_path_factory):
     import json
     import random
 
-    from corpus.settings import Settings
-    from index.writer import Indexer
-    from search.context import open_context
+    from zhsearch.index.settings import Settings
+    from zhsearch.index.writer import Indexer
+    from zhsearch.search.context import open_context
 
     sentences = sentences_of_the_sample()
     rng = random.Random(20261203)
@@ -166,7 +166,7 @@ def live_server(settings) -> Iterator[str]:
     """The real app on a free loopback port, served from a background thread, for browsers."""
     from werkzeug.serving import make_server
 
-    from web.app import create_app
+    from zhsearch.web.app import create_app
 
     server = make_server("127.0.0.1", 0, create_app({"ZHSEARCH_SETTINGS": settings}), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="zhsearch-test-server")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.segment import get_segmenter, normalize
-from index.analysis import ANALYZER_VERSION, analyzer_fingerprint, zh_analyzer
+from zhsearch.corpus.segment import get_segmenter, normalize
+from zhsearch.index.analysis import ANALYZER_VERSION, analyzer_fingerprint, zh_analyzer
 
 
 def tokens(text: str, mode: str = "") -> list[tuple[str, int, int, int]]:
@@ -152,11 +152,11 @@ DOCS = {
 def search_ids(tmp_path_factory):
     import json
 
-    from corpus.settings import Settings
-    from index.writer import Indexer
-    from search.context import open_context
-    from search.request import SearchRequest
-    from search.run import run_search
+    from zhsearch.index.settings import Settings
+    from zhsearch.index.writer import Indexer
+    from zhsearch.search.context import open_context
+    from zhsearch.search.request import SearchRequest
+    from zhsearch.search.run import run_search
 
     work = tmp_path_factory.mktemp("phrases")
     source = work / "docs.jsonl"
@@ -217,7 +217,7 @@ def test_traditional_and_full_width_queries_match_simplified_text(search_ids) ->
 )
 def test_spans_equal_the_token_stream(text):
     """`spans()` (used by highlighting) gives exactly what the Whoosh token stream gives."""
-    from index.analysis import zh_analyzer
+    from zhsearch.index.analysis import zh_analyzer
 
     analyzer = zh_analyzer()
     expected = [
@@ -230,7 +230,7 @@ def test_spans_equal_the_token_stream(text):
 def test_one_segmenter_serves_extractors_and_the_analyzer() -> None:
     """Metadata extraction asks for get_segmenter(), the analyzer for get_segmenter(user_dict="");
     both must get the same loaded dictionaries, not two copies."""
-    from corpus.segment import get_segmenter
+    from zhsearch.corpus.segment import get_segmenter
 
     assert get_segmenter() is get_segmenter("")
 
@@ -257,7 +257,7 @@ def test_word_positions_equal_what_whoosh_indexes_from_the_token_stream(text):
 
 
 def test_word_positions_equal_the_token_stream_on_the_sample(sample_dir):
-    from corpus.readers import read_file
+    from zhsearch.corpus.readers import read_file
 
     analyzer = zh_analyzer()
     for path in sorted(sample_dir.iterdir()):

@@ -13,14 +13,14 @@ from itertools import islice
 
 import pytest
 
-from corpus.settings import Settings
-from search.context import open_context
-from search.request import SearchRequest
-from search.run import run_search
-from search.suggest import complete, lexicon
-from search.synonyms import load_synonyms
 from tests.test_openapi import assert_matches_openapi
-from web.app import create_app
+from zhsearch.index.settings import Settings
+from zhsearch.search.context import open_context
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import run_search
+from zhsearch.search.suggest import complete, lexicon
+from zhsearch.search.synonyms import load_synonyms
+from zhsearch.web.app import create_app
 
 XSS = "<script>alert(1)</script>"
 
@@ -328,7 +328,7 @@ def test_explain_matches_the_openapi_description(client):
 
 @pytest.fixture(scope="module")
 def xwlb_settings(shared_dir, tmp_path_factory):
-    from index.writer import Indexer
+    from zhsearch.index.writer import Indexer
 
     work = tmp_path_factory.mktemp("xwlb-slice")
     source = work / "xwlb-slice.jsonl"

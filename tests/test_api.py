@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_openapi import assert_matches_openapi
-from web.app import create_app
+from zhsearch.web.app import create_app
 
 XSS = "<script>alert(1)</script>"
 
@@ -190,12 +190,12 @@ def test_wrong_method_is_405_json(client):
 
 
 def test_internal_error_is_500_json(sample_settings, monkeypatch):
-    import web.api
+    import zhsearch.web.api
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(web.api, "run_search", boom)
+    monkeypatch.setattr(zhsearch.web.api, "run_search", boom)
     app = create_app({"ZHSEARCH_SETTINGS": sample_settings})
     response = app.test_client().get("/api/search?q=光伏")
     assert_error(response, 500, "internal")
@@ -214,9 +214,9 @@ def test_missing_index_is_503_json_and_page(tmp_path):
 
 
 def test_outdated_index_is_503(tmp_path, sample_dir):
-    from corpus.settings import Settings
-    from index.store import META, IndexStore
-    from index.writer import Indexer
+    from zhsearch.index.settings import Settings
+    from zhsearch.index.store import META, IndexStore
+    from zhsearch.index.writer import Indexer
 
     settings_ = Settings.load(overrides={"index_dir": str(tmp_path / "index")}, env={})
     Indexer(settings_).run([next(sample_dir.glob("*.txt"))])
@@ -257,8 +257,8 @@ def test_setting_names_in_config_override_settings(sample_settings):
 
 
 def test_a_rebuilt_index_is_served_without_restart(tmp_path, sample_dir):
-    from corpus.settings import Settings
-    from index.writer import Indexer
+    from zhsearch.index.settings import Settings
+    from zhsearch.index.writer import Indexer
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from corpus.readers import read_file
-from corpus.settings import Settings
-from index import writer as writer_module
-from index.store import open_index
-from index.writer import Indexer, IndexReport
-from web.cli import cli
+from zhsearch.corpus.readers import read_file
+from zhsearch.index import writer as writer_module
+from zhsearch.index.settings import Settings
+from zhsearch.index.store import open_index
+from zhsearch.index.writer import Indexer, IndexReport
+from zhsearch.web.cli import cli
 
 GBK_TEXT = (
     "山西晋中光伏产业园项目签约\n\n"

@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 
-from corpus.facets import extract_facets
-from corpus.industries import load_taxonomy
-from corpus.readers import read_file
-from corpus.settings import Settings
-from index.bulk import BulkSegmentWriter
-from index.documents import article_fields
-from index.schema import build_schema
-from index.writer import Indexer
-from search.context import open_context
-from search.request import SearchRequest
-from search.run import run_search
+from zhsearch.corpus.facets import extract_facets
+from zhsearch.corpus.industries import load_taxonomy
+from zhsearch.corpus.readers import read_file
+from zhsearch.index.documents import article_fields
+from zhsearch.index.engine import BulkSegmentWriter
+from zhsearch.index.schema import build_schema
+from zhsearch.index.settings import Settings
+from zhsearch.index.writer import Indexer
+from zhsearch.search.context import open_context
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import run_search
 
 
 def _documents(paths: list[Path]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.clean import (
+from zhsearch.corpus.clean import (
     collapse_blank_lines,
     html_document,
     html_to_text,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from corpus.readers import read_file
-from corpus.segment import normalize
-from web.cli import cli
+from zhsearch.corpus.readers import read_file
+from zhsearch.corpus.segment import normalize
+from zhsearch.web.cli import cli
 
 COMMANDS = ["index", "search", "stats", "serve", "evaluate", "settings"]
 
@@ -244,7 +244,10 @@ def test_top_level_help_lists_commands_and_global_options() -> None:
 
 
 def test_the_cli_module_does_not_import_flask() -> None:
-    code = "import sys, web.cli; print('flask' in sys.modules, 'web.app' in sys.modules)"
+    code = (
+        "import sys, zhsearch.web.cli;"
+        "print('flask' in sys.modules, 'zhsearch.web.app' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.split() == ["False", "False"], proc.stderr
 
@@ -274,10 +277,10 @@ def test_serve_builds_the_sample_index_first(tmp_path: Path, monkeypatch) -> Non
 
 
 def test_evaluate_wraps_the_evaluator(monkeypatch, tmp_path: Path) -> None:
-    import corpus.evaluate
+    import zhsearch.corpus.evaluate
 
     calls = []
-    monkeypatch.setattr(corpus.evaluate, "main", lambda argv: calls.append(argv) or 0)
+    monkeypatch.setattr(zhsearch.corpus.evaluate, "main", lambda argv: calls.append(argv) or 0)
     labels = tmp_path / "labels.json"
     labels.write_text("[]")
     result = run("evaluate", str(labels), "--corpus", str(tmp_path), "--json")

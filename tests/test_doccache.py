@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 
-from corpus.settings import Settings
-from index.writer import Indexer
-from search.context import cached, open_context
-from search.doccache import shown_document
-from search.request import SearchRequest
-from search.run import run_search
+from zhsearch.index.settings import Settings
+from zhsearch.index.writer import Indexer
+from zhsearch.search.context import cached, open_context
+from zhsearch.search.doccache import shown_document
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import run_search
 
 # Queries whose hits overlap, so later ones are built from documents earlier ones cached.
 QUERIES = ["经济", "经济 发展", '"经济 发展"', "铁路 建设", "锂", "大飞机", "改革 -农业", "中国"]

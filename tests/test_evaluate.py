@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.evaluate import (
+from zhsearch.corpus.evaluate import (
     draw_industry_sample,
     evaluate,
     format_report,
@@ -29,7 +29,7 @@ def write_labels(tmp_path: Path, articles: dict) -> Path:
 
 @pytest.fixture(scope="module")
 def sample_articles():
-    from corpus.readers import sample_dir
+    from zhsearch.corpus.readers import sample_dir
 
     return read_articles([sample_dir()])
 

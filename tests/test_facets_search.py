@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from search.context import open_context
-from search.facets import doc_arrays
-from search.request import SearchRequest
-from search.run import run_search
+from zhsearch.search.context import open_context
+from zhsearch.search.facets import doc_arrays
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import run_search
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import yaml
 from whoosh import index as windex
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
-import corpus.industries as industries
-from index.engine import column_values, field_lengths
-from index.schema import SEARCH_FIELDS
-from search.arrays import doc_arrays
-from search.context import open_context
+import zhsearch.corpus.industries as industries
+from zhsearch.index.engine import column_values, field_lengths
+from zhsearch.index.schema import SEARCH_FIELDS
+from zhsearch.search.arrays import doc_arrays
+from zhsearch.search.context import open_context
 
 COLUMNS = ("region_codes", "industries", "date")
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from index import store as store_module
-from index.store import LOCK, IndexNotWritable, IndexStore, open_index
-from index.writer import Indexer
 from tests.test_indexing import _answer, _run_cli, all_ids, make_jsonl, settings_for
-from web.cli import cli
+from zhsearch.index import store as store_module
+from zhsearch.index.store import LOCK, IndexNotWritable, IndexStore, open_index
+from zhsearch.index.writer import Indexer
+from zhsearch.web.cli import cli
 
 SEED = 20261123
 TRIALS = 10

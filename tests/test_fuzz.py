@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import run as run_module
-from search.context import SearchContext, open_context
-from search.query import parse_query
-from search.request import BadRequest, SearchRequest
-from search.run import run_search
-from web.app import create_app
+from zhsearch.search import run as run_module
+from zhsearch.search.context import SearchContext, open_context
+from zhsearch.search.query import parse_query
+from zhsearch.search.request import BadRequest, SearchRequest
+from zhsearch.search.run import run_search
+from zhsearch.web.app import create_app
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reliability"
 ERROR_CODES = {"bad_query", "bad_parameter", "not_found"}
@@ -302,8 +302,8 @@ def test_wildcards_are_not_expanded(ctx: SearchContext, q: str) -> None:
 def test_single_character_is_one_literal_never_expanded(ctx: SearchContext) -> None:
     """No lexicon scan for a character: one literal per field, every report holding it found,
     no "expanded to N words" notice."""
-    from search.literal import Literal
     from tests.literal_oracle import expected, reports_of
+    from zhsearch.search.literal import Literal
 
     parsed = parse_query("发", ctx.searcher.schema, ctx.settings)
     leaves = list(parsed.query.leaves())
@@ -330,7 +330,7 @@ def test_deeply_nested_parentheses_are_refused_before_parsing(
     ctx: SearchContext, monkeypatch, depth: int
 ) -> None:
     """26 levels of `(` around one word used to take minutes (describe() doubled per level)."""
-    from search import query as query_module
+    from zhsearch.search import query as query_module
 
     def must_not_run(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("parsed a query nested too deeply")
@@ -343,7 +343,7 @@ def test_deeply_nested_parentheses_are_refused_before_parsing(
 
 
 def test_nesting_up_to_the_limit_is_searched(ctx: SearchContext) -> None:
-    from search.query import MAX_NESTING
+    from zhsearch.search.query import MAX_NESTING
 
     q = "(" * MAX_NESTING + "光伏 OR 锂电池" + ")" * MAX_NESTING
     assert run_search(SearchRequest(q=q), ctx).total > 0

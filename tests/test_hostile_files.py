@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-import corpus.clean as clean_module
-import corpus.readers as readers_module
-from corpus.clean import html_to_text, limit_nesting
-from corpus.readers import decode_bytes, discover, read_file
-from corpus.settings import Settings
-from index.store import open_index
-from index.writer import Indexer
+import zhsearch.corpus.clean as clean_module
+import zhsearch.corpus.readers as readers_module
+from zhsearch.corpus.clean import html_to_text, limit_nesting
+from zhsearch.corpus.readers import decode_bytes, discover, read_file
+from zhsearch.index.settings import Settings
+from zhsearch.index.store import open_index
+from zhsearch.index.writer import Indexer
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD_TEXT = "山西晋中光伏产业园项目签约\n\n晋中市开发区光伏组件项目今日签约，总投资三十亿元。\n"
@@ -99,7 +99,7 @@ def test_200000_nested_divs_are_read_quickly_and_reported(tmp_path: Path, monkey
     monkeypatch.setattr(clean_module, "LexborHTMLParser", parser)
     settings = Settings.load(env={})
     started = time.perf_counter()
-    result = read_file(path, settings)
+    result = read_file(path, settings.read_limits())
     assert time.perf_counter() - started < 60  # does not hang (≈ 3 s here; 231 s before)
     assert max(seen_depths) <= settings.max_html_depth  # the parser never sees the depth
     (problem,) = result.problems
@@ -113,7 +113,7 @@ def test_deep_html_in_jsonl_content_is_capped_per_line(tmp_path: Path) -> None:
     path = tmp_path / "deep.jsonl"
     deep = {"id": "deep", "title": "深层", "content": "<div>锂电" * 3000 + "</div>" * 3000}
     path.write_text(good_line(1) + "\n" + json.dumps(deep) + "\n", encoding="utf-8")
-    result = read_file(path, Settings.load(overrides={"max_html_depth": 50}, env={}))
+    result = read_file(path, Settings.load(overrides={"max_html_depth": 50}, env={}).read_limits())
     assert [a.id for a in result.articles] == ["good-1", "deep"]
     assert [(p.line, "max_html_depth" in p.reason) for p in result.problems] == [(2, True)]
     assert result.articles[1].content.count("锂电") == 3000
@@ -164,7 +164,7 @@ def test_a_gzip_of_zeros_stops_at_the_decompressed_cap_in_bounded_memory(tmp_pat
     path = tmp_path / "zeros.jsonl.gz"
     gzip_repeated(path, b"\0" * (1 << 20), 24)  # 24 MB unpacked, 24 KB on disk
     settings = Settings.load(overrides={"max_decompressed_mb": 4}, env={})
-    result, peak = peak_python_bytes(lambda: read_file(path, settings))
+    result, peak = peak_python_bytes(lambda: read_file(path, settings.read_limits()))
     assert not result.articles
     (problem,) = result.problems
     assert problem.path == str(path) and "max_decompressed_mb" in problem.reason
@@ -181,7 +181,7 @@ def test_a_line_longer_than_the_cap_is_skipped_without_being_held(tmp_path: Path
             fh.write(b"\0" * (1 << 20))  # one 16 MB line, no newline until the end
         fh.write(("\n" + good_line(3) + "\n").encode())
     settings = Settings.load(overrides={"max_line_bytes": 1 << 20}, env={})
-    result, peak = peak_python_bytes(lambda: read_file(path, settings))
+    result, peak = peak_python_bytes(lambda: read_file(path, settings.read_limits()))
     assert [a.id for a in result.articles] == ["good-1", "good-3"]
     (problem,) = result.problems
     assert problem.line == 2 and "max_line_bytes" in problem.reason
@@ -195,7 +195,7 @@ def test_two_hundred_thousand_identical_lines_give_a_capped_list_of_problems(
     path = tmp_path / "same.jsonl.gz"
     gzip_repeated(path, (good_line(7) + "\n").encode() * 1000, 200)
     settings = Settings.load(overrides={"max_problems_per_file": 50}, env={})
-    result = read_file(path, settings)
+    result = read_file(path, settings.read_limits())
     assert [a.id for a in result.articles] == ["good-7"]
     assert len(result.problems) == 51
     assert all("same record as line 1" in r for r in reasons(result)[:50])
@@ -209,7 +209,9 @@ def test_gzipped_newlines_are_skipped_by_the_chunk_and_capped(tmp_path: Path, mo
     real_loads = json.loads
     monkeypatch.setattr(readers_module.json, "loads", lambda b: parsed.append(b) or real_loads(b))
     started = time.perf_counter()
-    result = read_file(path, Settings.load(overrides={"max_decompressed_mb": 16}, env={}))
+    result = read_file(
+        path, Settings.load(overrides={"max_decompressed_mb": 16}, env={}).read_limits()
+    )
     assert time.perf_counter() - started < 60  # does not hang (81 s for 194 KB before)
     assert not parsed  # no line was ever parsed
     (problem,) = result.problems
@@ -264,7 +266,14 @@ def test_full_size_bombs_keep_the_indexer_under_600_mb(tmp_path: Path) -> None:
     gzip_repeated(corpus / "same.jsonl.gz", (line + b"\n") * 100_000, 20)
     gzip_repeated(corpus / "newlines.jsonl.gz", b"\n" * (1 << 20), 2048)
     (corpus / "good.jsonl").write_text(good_line(1) + "\n", encoding="utf-8")
-    command = [sys.executable, "-m", "web.cli", "--index-dir", str(tmp_path / "idx"), "index"]
+    command = [
+        sys.executable,
+        "-m",
+        "zhsearch.web.cli",
+        "--index-dir",
+        str(tmp_path / "idx"),
+        "index",
+    ]
     done = subprocess.run(
         [*command, str(corpus)], capture_output=True, text=True, timeout=600, cwd=REPO
     )
@@ -310,7 +319,9 @@ def test_a_10_mb_title_is_cut_at_read_time_and_reported(tmp_path: Path) -> None:
 def test_front_matter_fields_are_capped_too(tmp_path: Path) -> None:
     path = tmp_path / "long.md"
     path.write_text(f"---\ntitle: {'标' * 5000}\n---\n\n正文一段。\n", encoding="utf-8")
-    result = read_file(path, Settings.load(overrides={"max_title_chars": 100}, env={}))
+    result = read_file(
+        path, Settings.load(overrides={"max_title_chars": 100}, env={}).read_limits()
+    )
     assert len(result.articles[0].title) == 100
     assert ["max_title_chars" in r for r in reasons(result)] == [True]
 
@@ -319,7 +330,7 @@ def test_a_huge_text_file_is_read_only_up_to_max_file_mb(tmp_path: Path) -> None
     path = tmp_path / "huge.txt"
     path.write_bytes("大文件\n\n".encode() + "光伏项目持续推进。\n".encode() * 400_000)  # 11 MB
     settings = Settings.load(overrides={"max_file_mb": 1}, env={})
-    result, peak = peak_python_bytes(lambda: read_file(path, settings))
+    result, peak = peak_python_bytes(lambda: read_file(path, settings.read_limits()))
     assert any("max_file_mb" in r and "1,048,576" in r for r in reasons(result))
     assert len(result.articles[0].content) < 1 << 20
     assert peak < 24 << 20  # the 11 MB file is never read whole

@@ -23,16 +23,16 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from corpus.settings import Settings
-from index.writer import Indexer
-from search.budget import SearchCancelled, SearchTimeout
-from search.export import neutralise_cell, render
-from search.request import BadRequest, SearchRequest
 from tests.conftest import REPO
 from tests.test_openapi import assert_matches_openapi
-from web.app import create_app
-from web.render import markdown_too_hard, render_body
-from web.serving import create_waitress_server
+from zhsearch.index.settings import Settings
+from zhsearch.index.writer import Indexer
+from zhsearch.search.budget import SearchCancelled, SearchTimeout
+from zhsearch.search.export import neutralise_cell, render
+from zhsearch.search.request import BadRequest, SearchRequest
+from zhsearch.web.app import create_app
+from zhsearch.web.render import markdown_too_hard, render_body
+from zhsearch.web.serving import create_waitress_server
 
 DIVISIONS = REPO / "corpus" / "data" / "divisions.tsv"
 
@@ -162,8 +162,8 @@ def _spin(ctx, seconds: float = 10.0) -> None:
 
 
 def test_a_search_past_its_budget_is_a_503_timeout(sample_settings, monkeypatch):
-    import web.api
-    import web.pages
+    import zhsearch.web.api
+    import zhsearch.web.pages
 
     seen = []
 
@@ -171,8 +171,8 @@ def test_a_search_past_its_budget_is_a_503_timeout(sample_settings, monkeypatch)
         seen.append(ctx.budget.seconds)
         _spin(ctx)
 
-    monkeypatch.setattr(web.api, "run_search", heavy)
-    monkeypatch.setattr(web.pages, "run_search", heavy)
+    monkeypatch.setattr(zhsearch.web.api, "run_search", heavy)
+    monkeypatch.setattr(zhsearch.web.pages, "run_search", heavy)
     client = _client(sample_settings, warm_up=False, search_timeout_ms=50, retry_after_s=7)
     started = time.perf_counter()
     response = client.get("/api/search?q=光伏")
@@ -186,9 +186,9 @@ def test_a_search_past_its_budget_is_a_503_timeout(sample_settings, monkeypatch)
 
 
 def test_export_checks_its_budget_between_pages(sample_settings, monkeypatch):
-    import search.export
+    import zhsearch.search.export
 
-    real = search.export.run_search
+    real = zhsearch.search.export.run_search
     pages = []
 
     def slow_page(request, ctx):
@@ -196,7 +196,7 @@ def test_export_checks_its_budget_between_pages(sample_settings, monkeypatch):
         time.sleep(0.03)
         return real(request, ctx)
 
-    monkeypatch.setattr(search.export, "run_search", slow_page)
+    monkeypatch.setattr(zhsearch.search.export, "run_search", slow_page)
     client = _client(
         sample_settings, warm_up=False, page_size=1, max_page_size=1, export_timeout_ms=50
     )
@@ -212,7 +212,7 @@ def test_export_checks_its_budget_between_pages(sample_settings, monkeypatch):
 def test_budget_settings_reach_the_search_context(sample_settings):
     from flask import g
 
-    from web.context import search_context
+    from zhsearch.web.context import search_context
 
     app = create_app({"ZHSEARCH_SETTINGS": sample_settings.replace(warm_up=False)})
     with app.test_request_context("/api/search?q=x"):
@@ -228,7 +228,7 @@ def test_budget_settings_reach_the_search_context(sample_settings):
         with pytest.raises(SearchCancelled):
             budget.check()
     with pytest.raises(SearchTimeout):
-        from search.budget import Budget
+        from zhsearch.search.budget import Budget
 
         b = Budget(0.0)
         time.sleep(0.001)
@@ -373,7 +373,7 @@ def test_excess_load_is_shed_with_503_and_retry_after(sample_settings):
 def test_a_search_stops_when_its_client_hangs_up(sample_settings, monkeypatch):
     """waitress's client_disconnected probe (channel_request_lookahead=1) reaches the budget:
     the heavy work stops soon after the client goes, instead of running on for nobody."""
-    import web.api
+    import zhsearch.web.api
 
     outcome: dict[str, float | str] = {}
 
@@ -385,7 +385,7 @@ def test_a_search_stops_when_its_client_hangs_up(sample_settings, monkeypatch):
             outcome["cancelled"] = time.monotonic()
             raise
 
-    monkeypatch.setattr(web.api, "run_search", heavy)
+    monkeypatch.setattr(zhsearch.web.api, "run_search", heavy)
     settings = sample_settings.replace(warm_up=False, search_timeout_ms=0)
     app = create_app({"ZHSEARCH_SETTINGS": settings})
     with waitress_on_loopback(app, settings) as port:
@@ -421,7 +421,7 @@ def hostile_md(tmp_path_factory) -> tuple[Settings, dict[str, str]]:
         (data / f"{name}.md").write_text(f"---\ntitle: {name} 光伏\n---\n{body}", encoding="utf-8")
     settings = Settings.load(overrides={"index_dir": str(root / "index"), "warm_up": False}, env={})
     Indexer(settings).run([data])
-    from search.context import open_context
+    from zhsearch.search.context import open_context
 
     ids = {}
     with open_context(settings) as ctx:
@@ -570,7 +570,7 @@ def test_stats_reports_what_a_search_found_broken(sample_settings, tmp_path, mon
 
     from whoosh.reading import CorruptIndexError
 
-    import web.api
+    import zhsearch.web.api
 
     root = tmp_path / "index"
     shutil.copytree(sample_settings.index_dir, root)
@@ -580,14 +580,14 @@ def test_stats_reports_what_a_search_found_broken(sample_settings, tmp_path, mon
     def our_bug(_request, _ctx):
         struct.unpack("<I", b"")
 
-    monkeypatch.setattr(web.api, "run_search", our_bug)
+    monkeypatch.setattr(zhsearch.web.api, "run_search", our_bug)
     _error(client.get("/api/search?q=x"), 500, "internal")
     assert client.get("/api/stats").status_code == 200
 
     def damaged(_request, _ctx):
         raise CorruptIndexError("Bad postings block tag. The index appears corrupted")
 
-    monkeypatch.setattr(web.api, "run_search", damaged)
+    monkeypatch.setattr(zhsearch.web.api, "run_search", damaged)
     _error(client.get("/api/search?q=x"), 503, "index_unavailable")
     body = _error(client.get("/api/stats"), 503, "index_unavailable", "/api/stats")
     assert "CorruptIndexError" in body["error"]["message"]
@@ -618,14 +618,14 @@ def test_settings_table_has_every_request_limit():
 
 
 def test_gunicorn_options_bound_slow_clients_and_queueing():
-    from web.prefork import _ReadTimeoutSocket, gunicorn_options
+    from zhsearch.web.prefork import _ReadTimeoutSocket, gunicorn_options
 
     settings = Settings.load(env={}).replace(threads=4, max_queued_requests=10)
     options = gunicorn_options(settings)
     assert options["worker_connections"] == 14 and options["backlog"] == settings.listen_backlog
     assert 0 < options["limit_request_line"] <= 8190
     assert options["limit_request_field_size"] <= settings.max_header_bytes
-    assert options["worker_class"] == "web.prefork.TimedThreadWorker"
+    assert options["worker_class"] == "zhsearch.web.prefork.TimedThreadWorker"
     a, b = socket.socketpair()
     try:
         wrapped = _ReadTimeoutSocket(a, 1.5)
@@ -640,8 +640,8 @@ def test_gunicorn_options_bound_slow_clients_and_queueing():
 
 _SERVE_PREFORK = """
 import sys
-from corpus.settings import Settings
-from web.prefork import serve_prefork
+from zhsearch.index.settings import Settings
+from zhsearch.web.prefork import serve_prefork
 
 serve_prefork(Settings.load({
     "index_dir": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2]), "workers": 2,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from corpus.settings import Settings
-from index.store import (
+from zhsearch.index.settings import Settings
+from zhsearch.index.store import (
     CURRENT,
     META,
     IndexMissing,
@@ -23,8 +23,8 @@ from index.store import (
     IndexUnreadable,
     open_index,
 )
-from index.writer import Indexer
-from web.cli import cli
+from zhsearch.index.writer import Indexer
+from zhsearch.web.cli import cli
 
 CURRENT_CASES = {
     "empty": b"",

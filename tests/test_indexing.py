@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from corpus.readers import read_file
-from corpus.settings import Settings
-from index import store as store_module
-from index import writer as writer_module
-from index.store import (
+from tests.conftest import REPO
+from zhsearch.corpus.readers import read_file
+from zhsearch.index import store as store_module
+from zhsearch.index import writer as writer_module
+from zhsearch.index.settings import Settings
+from zhsearch.index.store import (
     CURRENT,
     MANIFEST,
     META,
@@ -36,9 +37,8 @@ from index.store import (
     IndexStore,
     open_index,
 )
-from index.writer import Indexer, IndexReport
-from tests.conftest import REPO
-from web.cli import cli
+from zhsearch.index.writer import Indexer, IndexReport
+from zhsearch.web.cli import cli
 
 NEW_SENTENCE = (
     "昔阳县新建钒液流储能示范工程今日并网发电，总投资12亿元，年产能达到5万千瓦时，"
@@ -92,9 +92,9 @@ def all_ids(settings: Settings) -> list[str]:
 
 def phrase_ids(settings: Settings, text: str) -> list[str]:
     """Ids of live documents whose content holds `text` literally (as a search for it does)."""
-    from search.context import open_context
-    from search.docsets import matching_docs
-    from search.literal import Literal, LiteralTerm
+    from zhsearch.search.context import open_context
+    from zhsearch.search.docsets import matching_docs
+    from zhsearch.search.literal import Literal, LiteralTerm
 
     with open_context(settings) as ctx:
         docs = matching_docs(ctx, Literal("content", LiteralTerm.parse(text)))
@@ -325,8 +325,8 @@ def test_a_rebuild_that_raises_keeps_the_old_generation(
 def test_an_article_that_fails_is_reported_and_the_rest_is_indexed(
     corpus: Path, settings: Settings, monkeypatch, how: str
 ) -> None:
-    from index import build as build_module
-    from index.documents import article_fields
+    from zhsearch.index import build as build_module
+    from zhsearch.index.documents import article_fields
 
     bad = sample_file(corpus, "003")
     if how == "incremental":  # the failing file is new to an existing index
@@ -387,7 +387,7 @@ def test_a_run_killed_between_commit_and_manifest_leaves_no_duplicates(
 
 def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "web.cli", *args],
+        [sys.executable, "-m", "zhsearch.web.cli", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -515,7 +515,7 @@ def test_a_second_writer_process_fails_at_once(corpus: Path, settings: Settings)
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from index.store import IndexStore\n"
+            "from zhsearch.index.store import IndexStore\n"
             "with IndexStore(sys.argv[1]).lock():\n"
             "    print('locked', flush=True)\n"
             "    time.sleep(60)\n",

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from corpus.article import Article
-from corpus.facets import extract_facets
-from corpus.industries import classify, load_taxonomy
-from corpus.readers import read_file
+from zhsearch.corpus.article import Article
+from zhsearch.corpus.facets import extract_facets
+from zhsearch.corpus.industries import classify, load_taxonomy
+from zhsearch.corpus.readers import read_file
 
 # Hand labels of the bundled sample (../shared/labels/seeds-gold.json): labels, primary.
 SAMPLE_INDUSTRIES = {
@@ -111,7 +111,7 @@ def test_main_subject_is_primary():
 
 @pytest.fixture(scope="module")
 def samples():
-    from corpus.readers import sample_dir
+    from zhsearch.corpus.readers import sample_dir
 
     found = {}
     taxonomy = load_taxonomy()

@@ -13,6 +13,12 @@ from tests.conftest import REPO
 LAYERS = ["corpus", "index", "search", "web"]
 
 
+def _layer(module: str) -> str:
+    """The layer (or third-party top-level name) a dotted import names: zhsearch.web.api → web."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "zhsearch" and len(parts) > 1 else parts[0]
+
+
 def _imports(package: str) -> dict[str, set[str]]:
     """Top-level module names each source file of `package` imports."""
     found: dict[str, set[str]] = {}
@@ -20,9 +26,9 @@ def _imports(package: str) -> dict[str, set[str]]:
         names: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
+                names.update(_layer(alias.name) for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
+                names.add(_layer(node.module))
         found[str(path.relative_to(REPO))] = names
     return found
 
@@ -49,8 +55,9 @@ def test_only_the_segment_module_imports_jieba():
 
 def test_cli_loads_without_flask_and_flask_finds_the_factory():
     code = (
-        "import sys, web.cli; assert 'flask' not in sys.modules, 'cli imported flask';"
-        "from flask.cli import ScriptInfo; app = ScriptInfo(app_import_path='web').load_app();"
+        "import sys, zhsearch.web.cli; assert 'flask' not in sys.modules, 'cli imported flask';"
+        "from flask.cli import ScriptInfo;"
+        "app = ScriptInfo(app_import_path='zhsearch.web').load_app();"
         "print(type(app).__name__, sorted(app.blueprints))"
     )
     out = subprocess.run(

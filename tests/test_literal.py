@@ -13,12 +13,12 @@ from itertools import islice
 
 import pytest
 
-from corpus.settings import Settings
-from index.writer import Indexer
-from search.context import open_context
-from search.request import SearchRequest
-from search.run import run_search
 from tests.literal_oracle import expected, generate, reports_of
+from zhsearch.index.settings import Settings
+from zhsearch.index.writer import Indexer
+from zhsearch.search.context import open_context
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import run_search
 
 
 def all_ids(ctx, q: str) -> tuple[int, set[str]]:

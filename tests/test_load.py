@@ -27,10 +27,10 @@ from urllib.parse import quote
 
 import pytest
 
-from corpus.settings import Settings
-from index.writer import Indexer
 from tests.conftest import REPO
 from tests.test_indexing import make_jsonl
+from zhsearch.index.settings import Settings
+from zhsearch.index.writer import Indexer
 
 CLIENTS = 16
 MAX_REQUESTS = 200_000  # a bound on top of the time limit
@@ -303,10 +303,10 @@ DROP_AFTER_S = 0.3  # curl -m 0.3
 # What `zhsearch serve` runs once it builds its server with web.serving (waitress, 8 threads).
 _SERVE_GUARDED = """
 import sys
-from corpus.settings import Settings
-from search.warmup import warm_in_background
-from web.app import create_app
-from web.serving import serve_waitress
+from zhsearch.index.settings import Settings
+from zhsearch.search.warmup import warm_in_background
+from zhsearch.web.app import create_app
+from zhsearch.web.serving import serve_waitress
 
 settings = Settings.load({"index_dir": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2])})
 app = create_app({"ZHSEARCH_SETTINGS": settings})
@@ -334,8 +334,8 @@ def xwlb_5000(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 _SERVE_PREFORK = """
 import sys
-from corpus.settings import Settings
-from web.prefork import serve_prefork
+from zhsearch.index.settings import Settings
+from zhsearch.web.prefork import serve_prefork
 
 serve_prefork(Settings.load({
     "index_dir": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2]), "workers": 2,

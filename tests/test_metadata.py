@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from corpus.metadata import (
+from zhsearch.corpus.metadata import (
     bare_name,
     byline_author,
     date_from_url,

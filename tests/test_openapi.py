@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from web.app import create_app
+from zhsearch.web.app import create_app
 
 SPEC_URI = "urn:zhsearch:openapi"
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -100,7 +100,7 @@ def test_path_parameters_are_declared():
 
 
 def test_search_parameters_match_what_the_api_accepts():
-    from web.params import SEARCH_PARAMS
+    from zhsearch.web.params import SEARCH_PARAMS
 
     params = spec()["paths"]["/api/search"]["get"]["parameters"]
     assert [p["name"] for p in params] == list(SEARCH_PARAMS)

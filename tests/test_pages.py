@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from web.app import create_app
-from web.pages import page_window
-from web.params import search_params, with_changes
+from zhsearch.web.app import create_app
+from zhsearch.web.pages import page_window
+from zhsearch.web.params import search_params, with_changes
 
 XSS = "<script>alert(1)</script>"
 
@@ -222,8 +222,8 @@ HOSTILE_HTML = """<html><head><title>长治光伏报道</title></head><body>
 
 @pytest.fixture(scope="module")
 def hostile_client(tmp_path_factory):
-    from corpus.settings import Settings
-    from index.writer import Indexer
+    from zhsearch.index.settings import Settings
+    from zhsearch.index.writer import Indexer
 
     root = tmp_path_factory.mktemp("hostile")
     corpus = root / "corpus"
@@ -329,8 +329,8 @@ def test_flask_cli_finds_the_factory_and_there_is_no_module_level_app():
     from flask import Flask
     from flask.cli import ScriptInfo
 
-    import web.app
+    import zhsearch.web.app
 
-    assert not [v for v in vars(web.app).values() if isinstance(v, Flask)]
-    app = ScriptInfo(app_import_path="web.app").load_app()
+    assert not [v for v in vars(zhsearch.web.app).values() if isinstance(v, Flask)]
+    app = ScriptInfo(app_import_path="zhsearch.web.app").load_app()
     assert isinstance(app, Flask) and "api" in app.blueprints and "pages" in app.blueprints

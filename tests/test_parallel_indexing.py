@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.settings import Settings
-from index.writer import Indexer
-from search.context import open_context
-from search.request import SearchRequest
-from search.run import run_search
+from zhsearch.index.settings import Settings
+from zhsearch.index.writer import Indexer
+from zhsearch.search.context import open_context
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import run_search
 
 QUERIES = ["经济", "铁路 建设", '"改革开放"', "锂", "会议 -北京"]
 
@@ -59,7 +59,8 @@ def test_killed_parallel_build_leaves_no_process_and_the_old_index(slice_file, t
     with open_context(settings) as ctx:
         before = ctx.index_path
     script = (
-        "import sys; from corpus.settings import Settings; from index.writer import Indexer; "
+        "import sys; from zhsearch.index.settings import Settings;"
+        "from zhsearch.index.writer import Indexer; "
         f"s = Settings.load(overrides={{'index_dir': {str(index_dir)!r}, 'procs': 2}}, env={{}}); "
         f"Indexer(s).run([{str(slice_file)!r}], rebuild=True)"
     )
@@ -95,8 +96,8 @@ def test_a_failing_worker_fails_the_build_clearly_and_keeps_the_live_index(
 
     from click.testing import CliRunner
 
-    from index import build as build_module
-    from web.cli import cli
+    from zhsearch.index import build as build_module
+    from zhsearch.web.cli import cli
 
     settings = _build(slice_file, tmp_path / "index", 1)
     with open_context(settings) as ctx:
@@ -128,8 +129,9 @@ def test_a_process_whose_parallel_build_failed_still_exits(slice_file, tmp_path)
     (multiprocessing joins a queue's feeder thread at exit, which waits on a pipe nobody reads)."""
     settings = _build(slice_file, tmp_path / "index", 1)
     script = (
-        "import errno; from corpus.settings import Settings; from index.writer import Indexer\n"
-        "from index import build\n"
+        "import errno; from zhsearch.index.settings import Settings\n"
+        "from zhsearch.index.writer import Indexer\n"
+        "from zhsearch.index import build\n"
         "real = build.write_article\n"
         "def failing(article, *args):\n"
         "    if article.position == 200:\n"

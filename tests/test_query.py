@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from whoosh import query as wq
 
-from corpus.settings import Settings
-from index.schema import build_schema
-from search import query as query_module
-from search.literal import Literal, LiteralTerm
-from search.query import describe, parse_query
-from search.request import BadRequest, SearchRequest
+from zhsearch.index.schema import build_schema
+from zhsearch.index.settings import Settings
+from zhsearch.search import query as query_module
+from zhsearch.search.literal import Literal, LiteralTerm
+from zhsearch.search.query import describe, parse_query
+from zhsearch.search.request import BadRequest, SearchRequest
 
 
 @pytest.fixture(scope="module")

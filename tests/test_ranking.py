@@ -16,15 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from corpus.segment import _nfkc, normalize
-from index.chargrams import chars_field
-from search.context import LRU, open_context
-from search.docsets import literal_match, matching_docs
-from search.literal import Literal, LiteralTerm
-from search.ranking import query_words, rank
-from search.request import SearchRequest
-from search.run import _text_query, run_search
-from search.warmup import warm_up
+from zhsearch.corpus.segment import _nfkc, normalize
+from zhsearch.index.chargrams import chars_field
+from zhsearch.search.context import LRU, open_context
+from zhsearch.search.docsets import literal_match, matching_docs
+from zhsearch.search.literal import Literal, LiteralTerm
+from zhsearch.search.ranking import query_words, rank
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import _text_query, run_search
+from zhsearch.search.warmup import warm_up
 
 # Queries whose every term is answered by one n-gram's posting list, so the whole score is a
 # Whoosh BM25F score of plain terms: the typed text's n-gram plus its words.

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.article import ReadProblem
-from corpus.clean import is_chrome_line
-from corpus.readers import (
+from zhsearch.corpus.article import ReadProblem
+from zhsearch.corpus.clean import is_chrome_line
+from zhsearch.corpus.readers import (
     ReadResult,
     discover,
     file_article_id,

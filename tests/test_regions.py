@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.article import Article, Region
-from corpus.facets import extract_facets
-from corpus.industries import load_taxonomy
-from corpus.readers import read_file
-from corpus.regions import extract_region, gazetteer
+from zhsearch.corpus.article import Article, Region
+from zhsearch.corpus.facets import extract_facets
+from zhsearch.corpus.industries import load_taxonomy
+from zhsearch.corpus.readers import read_file
+from zhsearch.corpus.regions import extract_region, gazetteer
 
 # Hand labels of the bundled sample (../shared/labels/seeds-gold.json): (file prefix, position).
 SAMPLE_ABOUT = {
@@ -63,7 +63,7 @@ def output_codes(region: Region) -> set[str]:
 
 @pytest.fixture(scope="module")
 def samples() -> dict[tuple[str, int], Article]:
-    from corpus.readers import sample_dir
+    from zhsearch.corpus.readers import sample_dir
 
     found = {}
     for path in sorted(sample_dir().glob("*.txt")):

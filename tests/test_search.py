@@ -8,15 +8,15 @@ import re
 import pytest
 from whoosh import query as wq
 
-from corpus.readers import read_file
-from corpus.segment import normalize
-from corpus.settings import Settings
-from search.context import open_context
-from search.documents import get_document, index_stats
-from search.literal import Literal
-from search.request import BadRequest, SearchRequest
-from search.run import run_search
 from tests.literal_oracle import fold, occurs, pieces
+from zhsearch.corpus.readers import read_file
+from zhsearch.corpus.segment import normalize
+from zhsearch.index.settings import Settings
+from zhsearch.search.context import open_context
+from zhsearch.search.documents import get_document, index_stats
+from zhsearch.search.literal import Literal
+from zhsearch.search.request import BadRequest, SearchRequest
+from zhsearch.search.run import run_search
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def _fresh_describe_memo():
     """Each test reads its queries as if first: `describe` is memoised on query equality, and
     literals that match alike (锂电池 / 鋰電池) are equal; tests/test_query.py
     test_describe_does_not_depend_on_history shows the bug."""
-    from search import query as query_module
+    from zhsearch.search import query as query_module
 
     clear = getattr(query_module._describe, "cache_clear", None)
     if clear is not None:
@@ -310,7 +310,7 @@ def test_script_in_query_stays_plain_in_json(ctx):
 @pytest.fixture(scope="module")
 def xss_ctx(tmp_path_factory):
     """An index of one article whose title and text contain a script tag."""
-    from index.writer import Indexer
+    from zhsearch.index.writer import Indexer
 
     corpus = tmp_path_factory.mktemp("xss-corpus")
     (corpus / "a.txt").write_text(
@@ -392,8 +392,8 @@ def test_contexts_close(sample_settings):
     ],
 )
 def test_fast_document_sets_agree_with_a_brute_force_check(ctx, q):
-    from search.docsets import matching_docs
-    from search.query import parse_query
+    from zhsearch.search.docsets import matching_docs
+    from zhsearch.search.query import parse_query
 
     query = parse_query(q, ctx.searcher.schema, ctx.settings).query
     assert matching_docs(ctx, query) == oracle_docs(ctx.searcher, query)
@@ -401,9 +401,9 @@ def test_fast_document_sets_agree_with_a_brute_force_check(ctx, q):
 
 def test_relevance_order_is_the_ranking_order_and_filters_keep_it(ctx):
     # One ranking path: the page is `rank` over the matching set; a filter only removes hits.
-    from search.docsets import matching_docs
-    from search.query import parse_query
-    from search.ranking import rank
+    from zhsearch.search.docsets import matching_docs
+    from zhsearch.search.query import parse_query
+    from zhsearch.search.ranking import rank
 
     q = '"负极材料项目" OR 锂电池'
     result = search(ctx, q=q, synonyms="0")
@@ -422,9 +422,9 @@ def test_relevance_order_is_the_ranking_order_and_filters_keep_it(ctx):
 
 def test_document_sets_on_several_segments_with_deletions(tmp_path):
     """After incremental runs the index has several segments and deleted documents."""
-    from index.writer import Indexer
-    from search.docsets import matching_docs
-    from search.query import parse_query
+    from zhsearch.index.writer import Indexer
+    from zhsearch.search.docsets import matching_docs
+    from zhsearch.search.query import parse_query
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

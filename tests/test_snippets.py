@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.analysis import zh_analyzer
-from search.literal import LiteralTerm
-from search.snippets import SCAN_CHARS, MatchTerms, highlight_text, make_snippet
+from zhsearch.index.analysis import zh_analyzer
+from zhsearch.search.literal import LiteralTerm
+from zhsearch.search.snippets import SCAN_CHARS, MatchTerms, highlight_text, make_snippet
 
 SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 ANALYZER = zh_analyzer()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import search.arrays
-from corpus.settings import Settings
-from search.context import open_context
-from search.warmup import warm_now
+import zhsearch.search.arrays
+from zhsearch.index.settings import Settings
+from zhsearch.search.context import open_context
+from zhsearch.search.warmup import warm_now
 
 
 def test_the_app_leaves_pypinyin_to_the_suggestion_lexicon() -> None:
-    code = "import sys, web.app; print('pypinyin' in sys.modules)"
+    code = "import sys, zhsearch.web.app; print('pypinyin' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
@@ -25,9 +25,12 @@ def test_quick_warm_up_builds_what_every_search_needs(sample_settings, monkeypat
     def rebuilt(_ctx):
         raise AssertionError("facet arrays built again after the warm-up")
 
-    monkeypatch.setattr(search.arrays, "_build_arrays", rebuilt)
+    monkeypatch.setattr(zhsearch.search.arrays, "_build_arrays", rebuilt)
     with open_context(sample_settings) as ctx:
-        assert len(search.arrays.doc_arrays(ctx).dates) == ctx.searcher.reader().doc_count_all()
+        assert (
+            len(zhsearch.search.arrays.doc_arrays(ctx).dates)
+            == ctx.searcher.reader().doc_count_all()
+        )
 
 
 def test_quick_warm_up_without_an_index_does_nothing(tmp_path) -> None:

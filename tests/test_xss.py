@@ -20,11 +20,11 @@ from urllib.parse import quote, urlsplit
 import pytest
 import yaml
 
-from corpus.settings import Settings
-from index.writer import Indexer
 from tests.conftest import live_server
-from web import render
-from web.app import create_app
+from zhsearch.index.settings import Settings
+from zhsearch.index.writer import Indexer
+from zhsearch.web import render
+from zhsearch.web.app import create_app
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,14 +7,14 @@ from importlib import resources
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from search.documents import get_document, index_health, index_stats
-from search.export import FORMATS, export_rows, render
-from search.request import SearchRequest
-from search.run import run_search
-from search.suggest import complete
-from web.context import current_settings, search_context
-from web.errors import error_response, index_unreadable, json_error
-from web.params import EXPORT_PARAMS, SEARCH_PARAMS, search_params, unknown_params
+from zhsearch.search.documents import get_document, index_health, index_stats
+from zhsearch.search.export import FORMATS, export_rows, render
+from zhsearch.search.request import SearchRequest
+from zhsearch.search.run import run_search
+from zhsearch.search.suggest import complete
+from zhsearch.web.context import current_settings, search_context
+from zhsearch.web.errors import error_response, index_unreadable, json_error
+from zhsearch.web.params import EXPORT_PARAMS, SEARCH_PARAMS, search_params, unknown_params
 
 bp = Blueprint("api", __name__)
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from corpus.settings import Settings
-from web.api import bp as api_bp
-from web.context import SETTINGS_KEY, close_search_context
-from web.errors import error_response, register_error_handlers
-from web.pages import bp as pages_bp
+from zhsearch.index.settings import Settings
+from zhsearch.web.api import bp as api_bp
+from zhsearch.web.context import SETTINGS_KEY, close_search_context
+from zhsearch.web.errors import error_response, register_error_handlers
+from zhsearch.web.pages import bp as pages_bp
 
 _SETTING_NAMES = frozenset(f.name for f in fields(Settings))
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from corpus.settings import Settings
-from index.store import IndexProblem
+from zhsearch.index.settings import Settings
+from zhsearch.index.store import IndexProblem
 
 _MARK = re.compile(r"(<mark>.*?</mark>)", re.S)
 
@@ -118,7 +118,7 @@ def index_cmd(
     """
     from tqdm import tqdm
 
-    from index.writer import Indexer, default_paths, plan_files
+    from zhsearch.index.writer import Indexer, default_paths, plan_files
 
     settings = _settings(ctx)
     if procs is not None:
@@ -228,9 +228,9 @@ def search_cmd(
       zhsearch search '锂电池 负极材料' --region 140000
       zhsearch search '"锂电负极材料"' --sort date --json
     """
-    from search.context import open_context
-    from search.request import BadRequest, SearchRequest
-    from search.run import run_search
+    from zhsearch.search.context import open_context
+    from zhsearch.search.request import BadRequest, SearchRequest
+    from zhsearch.search.run import run_search
 
     settings = _settings(ctx)
     params: dict[str, Any] = {
@@ -325,8 +325,8 @@ def stats_cmd(ctx: click.Context, as_json: bool) -> None:
       zhsearch stats
       zhsearch --index-dir ./idx stats --json
     """
-    from search.context import open_context
-    from search.documents import index_stats
+    from zhsearch.search.context import open_context
+    from zhsearch.search.documents import index_stats
 
     settings = _settings(ctx)
     with _user_errors(), open_context(settings) as search_ctx:
@@ -376,13 +376,13 @@ def serve_cmd(
     """
     chosen = {"host": host, "port": port, "threads": threads, "workers": workers}
     settings = _settings(ctx).replace(**{k: v for k, v in chosen.items() if v is not None})
-    from index.store import IndexMissing, IndexStore, IndexUnreadable, open_index
+    from zhsearch.index.store import IndexMissing, IndexStore, IndexUnreadable, open_index
 
     with _user_errors():
         # The sample is built only where nothing would be lost: a directory that does not exist
         # or is empty. Anything else without a readable index is an error saying what to do.
         if IndexStore(settings.index_dir).is_empty():
-            from index.writer import Indexer, default_paths
+            from zhsearch.index.writer import Indexer, default_paths
 
             click.echo(f"No index in {settings.index_dir} yet: indexing the bundled sample…")
             report = Indexer(settings).run(default_paths())
@@ -397,7 +397,7 @@ def serve_cmd(
 
     if settings.workers < 1 or settings.threads < 1:
         raise click.ClickException("--workers and --threads must be at least 1")
-    from web.app import create_app
+    from zhsearch.web.app import create_app
 
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     if ":" in shown:
@@ -406,7 +406,7 @@ def serve_cmd(
     click.echo("Press Ctrl+C to stop.")
     try:
         if settings.workers > 1:
-            from web.prefork import serve_prefork
+            from zhsearch.web.prefork import serve_prefork
 
             serve_prefork(settings)
             return
@@ -414,7 +414,7 @@ def serve_cmd(
 
         app = create_app({"ZHSEARCH_SETTINGS": settings})
         if settings.warm_up:
-            from search.warmup import warm_in_background
+            from zhsearch.search.warmup import warm_in_background
 
             warm_in_background(settings)
         waitress.serve(
@@ -458,7 +458,7 @@ def evaluate_cmd(ctx: click.Context, labels: str, corpora: tuple[str, ...]) -> N
     Example:
       zhsearch evaluate ../shared/labels/seeds-gold.json --corpus ../shared/seeds
     """
-    from corpus.evaluate import main
+    from zhsearch.corpus.evaluate import main
 
     settings = _settings(ctx)
     argv = [labels]

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from corpus.settings import Settings
-from search.budget import Budget
-from search.context import SearchContext, open_context
-from search.warmup import warm_in_background
+from zhsearch.index.settings import Settings
+from zhsearch.search.budget import Budget
+from zhsearch.search.context import SearchContext, open_context
+from zhsearch.search.warmup import warm_in_background
 
 SETTINGS_KEY = "ZHSEARCH_SETTINGS"
 

@@ -11,11 +11,11 @@ from typing import Literal
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from index.store import IndexProblem
-from search.budget import SearchCancelled, SearchTimeout
-from search.context import SearchContext
-from search.request import BadRequest
-from web.context import SETTINGS_KEY
+from zhsearch.index.store import IndexProblem
+from zhsearch.search.budget import SearchCancelled, SearchTimeout
+from zhsearch.search.context import SearchContext
+from zhsearch.search.request import BadRequest
+from zhsearch.web.context import SETTINGS_KEY
 
 ErrorCode = Literal[
     "bad_query",

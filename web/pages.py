@@ -9,15 +9,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search.documents import get_document
-from search.query import parse_query
-from search.request import BadRequest, SearchRequest
-from search.run import run_search
-from search.snippets import highlight_text
-from web.api import DOC_ID
-from web.context import current_settings, search_context
-from web.params import query_string, search_params, with_changes
-from web.render import Marker, http_url, render_body, term_marker
+from zhsearch.search.documents import get_document
+from zhsearch.search.query import parse_query
+from zhsearch.search.request import BadRequest, SearchRequest
+from zhsearch.search.run import run_search
+from zhsearch.search.snippets import highlight_text
+from zhsearch.web.api import DOC_ID
+from zhsearch.web.context import current_settings, search_context
+from zhsearch.web.params import query_string, search_params, with_changes
+from zhsearch.web.render import Marker, http_url, render_body, term_marker
 
 bp = Blueprint("pages", __name__)
 

@@ -13,8 +13,8 @@ import functools
 import gc
 from typing import Any
 
-from corpus.settings import Settings
-from web.serving import ShedLoad, set_queue_depth
+from zhsearch.index.settings import Settings
+from zhsearch.web.serving import ShedLoad, set_queue_depth
 
 _WARM_UP_DELAY_S = 1.0  # workers answer the first requests after a start before warming up
 _GUNICORN_LINE_MAX = 8190  # gunicorn refuses larger limit_request_line values
@@ -33,7 +33,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     line = min(settings.max_url_bytes + 64, settings.max_header_bytes, _GUNICORN_LINE_MAX)
     return {
         "threads": settings.threads,
-        "worker_class": "web.prefork.TimedThreadWorker",
+        "worker_class": "zhsearch.web.prefork.TimedThreadWorker",
         "worker_connections": settings.threads + settings.max_queued_requests,
         "backlog": settings.listen_backlog,
         "keepalive": min(5, settings.channel_timeout_s),
@@ -127,11 +127,11 @@ def serve_prefork(settings: Settings) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            from web.app import create_app
+            from zhsearch.web.app import create_app
 
             app = ShedLoad(create_app({"ZHSEARCH_SETTINGS": settings}), settings)
             if settings.warm_up:
-                from search.warmup import warm_now
+                from zhsearch.search.warmup import warm_now
 
                 warm_now(settings)
             gc.freeze()  # what the workers inherit stays shared: their collections skip it
@@ -141,8 +141,8 @@ def serve_prefork(settings: Settings) -> None:
         set_queue_depth(lambda: _pool_queue(worker))
         if not settings.warm_up:
             return
-        from search.context import open_context
-        from search.warmup import warm_in_background
+        from zhsearch.search.context import open_context
+        from zhsearch.search.warmup import warm_in_background
 
         try:
             # Registering the generation now keeps the first request from starting a warm-up

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import markdown
 import nh3
 
-from search.context import LRU
+from zhsearch.search.context import LRU
 
 # Tags a rendered report may keep; no images, media, forms or scripts (nothing loads remotely).
 _TAGS = {

@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from corpus.settings import Settings
-from web.context import client_gone
+from zhsearch.index.settings import Settings
+from zhsearch.web.context import client_gone
 
 _RECV_BYTES = 8192  # one read of a channel; the whole request is capped by max_header_bytes
 _MAX_BODY_BYTES = 65536  # every route is a GET: a body is never needed

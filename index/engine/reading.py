@@ -1,18 +1,9 @@
-"""The read side of the engine seam: every private Whoosh attribute the search layer needs.
+"""The read side of the engine seam (see `zhsearch.index.engine` for the interface).
 
 Whoosh's public API answers one document or one posting at a time; matching, facets and ranking
 over whole sets need whole posting lists, whole columns and the canonical text as one buffer.
 This module reads them from the whoosh3 (W3) codec's internals, with a generic fallback where a
-reader is not W3, so a Whoosh upgrade is this file's work (and `index/bulk.py` on the write
-side). Nothing outside `index/` touches a Whoosh object's private attribute.
-
-Interface:
-- `posting_arrays(matcher)` → (docnums, weights) of one segment's posting list;
-- `column_values(reader, field)`, `segment_values(column)` → every document's column value;
-- `field_lengths(leaf, field)` → every document's length of a scorable field;
-- `bm25_parameters(weighting, field)` → (B, K1) of a BM25F weighting for a field;
-- `idf(doc_count, doc_frequency)` → Whoosh's idf formula for a known document frequency;
-- `text_column(leaf, folder, column)` → a segment's text column as one mapped buffer.
+reader is not W3.
 """
 
 from __future__ import annotations

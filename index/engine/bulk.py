@@ -31,8 +31,8 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index.analysis import ZhTokenizer
-from index.chargrams import CharTokenizer
+from zhsearch.index.analysis import ZhTokenizer
+from zhsearch.index.chargrams import CharTokenizer
 
 # Estimated Python heap per buffered posting and per distinct term (tracemalloc on news items),
 # used to decide when a builder starts a new segment; packed postings (counts of a Frequency

@@ -10,6 +10,8 @@ from typing import Any
 
 import platformdirs
 
+from zhsearch.corpus.readers import ReadLimits
+
 
 def _default_index_dir() -> str:
     return str(Path(platformdirs.user_data_dir("zhsearch")) / "index")
@@ -145,38 +147,39 @@ class Settings:
     )
     # Hostile files (issue 15, "Files"): what one file may cost the indexer.
     max_file_mb: int = _setting(
-        64,
+        ReadLimits.max_file_mb,
         "Largest .txt/.md/.html file read, in MB; only its first part is read (and reported):"
         " read whole, such a file takes its size in memory several times over.",
     )
     max_line_bytes: int = _setting(
-        16 * 1024 * 1024,
+        ReadLimits.max_line_bytes,
         "Longest JSONL line, in bytes (after decompression); a longer line is skipped and"
         " reported, never held in memory.",
     )
     max_decompressed_mb: int = _setting(
-        1024,
+        ReadLimits.max_decompressed_mb,
         "Most data one .jsonl.gz may unpack to, in MB; the rest is not read and is reported"
         " (decompression bombs). The 75,806-item xwlb corpus unpacks to 136 MB.",
     )
     max_html_depth: int = _setting(
-        256,
+        ReadLimits.max_html_depth,
         "Deepest HTML element nesting read as structure; tags nested deeper are ignored (their"
         " text kept) and reported. HTML parsing is quadratic in nesting depth.",
     )
     max_title_chars: int = _setting(
-        1000, "Longest title or subtitle stored, in characters; the rest is cut and reported."
+        ReadLimits.max_title_chars,
+        "Longest title or subtitle stored, in characters; the rest is cut and reported.",
     )
     max_field_chars: int = _setting(
-        2000,
+        ReadLimits.max_field_chars,
         "Longest source, author, URL, region or tag stored, in characters; longer text is cut"
         " (a URL or tag dropped) and reported.",
     )
     max_tags: int = _setting(
-        200, "Most tags stored per article; the rest are dropped and reported."
+        ReadLimits.max_tags, "Most tags stored per article; the rest are dropped and reported."
     )
     max_problems_per_file: int = _setting(
-        100,
+        ReadLimits.max_problems_per_file,
         "Most problems listed for one file; the rest are counted in one last line (a file of"
         " 2 million bad lines must not become 2 million problems).",
     )
@@ -210,6 +213,10 @@ class Settings:
                 raise KeyError(f"unknown setting {key!r}")
             values[key] = value
         return cls(**values)
+
+    def read_limits(self) -> ReadLimits:
+        """The limits `corpus.readers.read_file` applies to one input file."""
+        return ReadLimits(**{f.name: getattr(self, f.name) for f in fields(ReadLimits)})
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""
