@@ -46,6 +46,10 @@ class Settings:
     suggest_below: int = _setting(
         3, "Offer did-you-mean corrections when a search finds fewer results than this."
     )
+    suggest_budget_ms: int = _setting(
+        250, "Time did-you-mean may spend counting its candidate searches, per search."
+    )
+    max_suggestions: int = _setting(5, "Most did-you-mean suggestions offered for one search.")
     suggest_terms: int = _setting(
         200000, "Most indexed terms (most frequent first) used for autocomplete and pinyin."
     )

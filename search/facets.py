@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from zhsearch.search.arrays import DocArrays, doc_arrays
-from zhsearch.search.request import FacetValue
+from zhsearch.search.result import FacetValue
 
 __all__ = ["doc_arrays", "industry_facet", "region_facet"]
 

@@ -1,13 +1,11 @@
-"""Search requests and results: validation of user parameters and the one JSON shape.
+"""Search requests: validation of user parameters into one `SearchRequest`.
 
-`SearchRequest.from_params` is the single place where web, API and CLI parameters are checked;
-`SearchResult.to_dict` is the single JSON shape the API and `zhsearch search --json` print.
+`SearchRequest.from_params` is the single place where web, API and CLI parameters are checked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,14 +22,42 @@ _TRUE = {"", "1", "true", "yes", "on"}
 
 
 class BadRequest(Exception):
-    """A request the user must change: `code` is "bad_query" or "bad_parameter" (HTTP 400)."""
-
-    status = 400
+    """A request the user must change: `code` is "bad_query" or "bad_parameter" (the web layer
+    answers it with 400)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class Param:
+    """One search parameter as the query string, the API and the CLI name it."""
+
+    name: str  # in the query string, the API and as a CLI option (--name)
+    attr: str  # the SearchRequest field it sets
+    kind: str  # "text", "codes" (repeatable, comma-separated), "choice", "int" or "bool"
+    help: str
+
+
+# The one declaration of the search parameters: parsing, the serialiser, the web layer's
+# parameter lists, the CLI's options and tests of the OpenAPI file all read it.
+PARAMS: tuple[Param, ...] = (
+    Param("q", "q", "text", 'The query: words, "phrases", OR, -word, title:word.'),
+    Param("region", "regions", "codes", "Region codes (6 digits; places inside included)."),
+    Param("industry", "industries", "codes", "Industry codes of the taxonomy."),
+    Param("from", "date_from", "text", "Earliest date: YYYY, YYYY-MM or YYYY-MM-DD."),
+    Param("to", "date_to", "text", "Latest date (a year or month means its last day)."),
+    Param("source", "sources", "codes", "Sources, as the documents name them."),
+    Param("sort", "sort", "choice", "relevance (default) or date (newest first)."),
+    Param("page", "page", "int", "Result page, from 1."),
+    Param("size", "size", "int", "Results per page (default: the page_size setting)."),
+    Param("highlight", "highlight", "bool", "0: no snippets or highlighting (faster)."),
+    Param("synonyms", "synonyms", "bool", "0: no synonym widening."),
+    Param("explain", "explain", "bool", "1: add why each hit ranked where it did."),
+)
+PARAM_NAMES: tuple[str, ...] = tuple(p.name for p in PARAMS)
 
 
 @dataclass
@@ -58,27 +84,44 @@ class SearchRequest:
         """Build a request from query-string-like parameters; raise BadRequest when invalid.
 
         Multi-valued parameters (region, industry, source) may be repeated keys (a list, or a
-        MultiDict with `getlist`) or comma-separated. Unknown keys are ignored.
+        MultiDict with `getlist`) or comma-separated. Unknown keys are ignored; a boolean given
+        without a value (`explain=`) is on.
         """
-        size_text = _single(params, "size")
-        cap = settings.max_filter_values
-        request = cls(
-            q=_single(params, "q").strip(),
-            regions=_multi(params, "region", cap),
-            industries=_multi(params, "industry", cap),
-            date_from=_single(params, "from").strip(),
-            date_to=_single(params, "to").strip(),
-            sources=_multi(params, "source", cap),
-            sort=_single(params, "sort").strip().lower() or "relevance",
-            page=_int(_single(params, "page"), "page", 1),
-            size=_int(size_text, "size", settings.page_size),
-            highlight=_bool(_single(params, "highlight"), "highlight"),
-            synonyms=_bool(_single(params, "synonyms"), "synonyms"),
-            explain=bool(_values(params, "explain"))
-            and _bool(_single(params, "explain"), "explain"),
-        )
+        values: dict[str, Any] = {}
+        for param in PARAMS:
+            sent = _values(params, param.name)
+            if param.kind == "codes":
+                values[param.attr] = _multi(params, param.name, settings.max_filter_values)
+            elif param.kind == "bool":
+                if sent:
+                    values[param.attr] = _bool(sent[0], param.name)
+            elif param.kind == "int":
+                default = settings.page_size if param.name == "size" else 1
+                values[param.attr] = _int(sent[0] if sent else "", param.name, default)
+            elif param.kind == "choice":
+                values[param.attr] = (sent[0] if sent else "").strip().lower() or "relevance"
+            else:
+                values[param.attr] = (sent[0] if sent else "").strip()
+        request = cls(**values)
         request.validate(settings)
         return request
+
+    def to_params(self, settings: Settings) -> dict[str, str | list[str]]:
+        """The parameters `from_params` reads back into this request, defaults left out (for a
+        link, an API call or a did-you-mean suggestion)."""
+        defaults = SearchRequest(size=settings.page_size)
+        out: dict[str, str | list[str]] = {}
+        for param in PARAMS:
+            value = getattr(self, param.attr)
+            if value == getattr(defaults, param.attr):
+                continue
+            if param.kind == "codes":
+                out[param.name] = list(value)
+            elif param.kind == "bool":
+                out[param.name] = "1" if value else "0"
+            else:
+                out[param.name] = str(value)
+        return out
 
     def validate(self, settings: Settings) -> None:
         """Check every field against the limits in `settings`; raise BadRequest if one is off.
@@ -129,129 +172,6 @@ class SearchRequest:
         return _parse_date(self.date_from, "from", end=False), _parse_date(
             self.date_to, "to", end=True
         )
-
-
-@dataclass
-class FacetValue:
-    """One facet entry; `level` is the region's tree level (1 = province), None for industries."""
-
-    value: str
-    label: str
-    count: int
-    selected: bool = False
-    level: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: industries carry no level."""
-        data: dict[str, Any] = {
-            "value": self.value,
-            "label": self.label,
-            "count": self.count,
-            "selected": self.selected,
-        }
-        if self.level is not None:
-            data["level"] = self.level
-        return data
-
-
-@dataclass
-class Facets:
-    """Facet counts of one search, each computed without its own facet's filter."""
-
-    region: list[FacetValue] = field(default_factory=list)
-    region_path: list[tuple[str, str]] = field(default_factory=list)  # (code, name) breadcrumbs
-    industry: list[FacetValue] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready facets."""
-        return {
-            "region": [v.to_dict() for v in self.region],
-            "region_path": [{"value": c, "label": n} for c, n in self.region_path],
-            "industry": [v.to_dict() for v in self.industry],
-        }
-
-
-@dataclass
-class Hit:
-    """One result on the page; `title_html` and `snippet` are escaped HTML with <mark>."""
-
-    id: str
-    title: str
-    title_html: str
-    date: str | None
-    source: str
-    url: str
-    region: dict[str, Any]  # {"path", "codes", "status", "zone"}
-    industries: list[dict[str, str]]  # [{"code", "label"}]
-    snippet: str
-    score: float | None
-    explain: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready hit; `explain` only when it was asked for."""
-        data = {
-            "id": self.id,
-            "title": self.title,
-            "title_html": self.title_html,
-            "date": self.date,
-            "source": self.source,
-            "url": self.url,
-            "region": self.region,
-            "industries": self.industries,
-            "snippet": self.snippet,
-            "score": None if self.score is None else round(self.score, 4),
-        }
-        if self.explain is not None:
-            data["explain"] = self.explain
-        return data
-
-
-@dataclass
-class SearchResult:
-    """The answer of `run_search`: the same object serves the page, the API and the CLI."""
-
-    request: SearchRequest
-    parsed: str
-    total: int
-    took_ms: float
-    pages: int
-    hits: list[Hit] = field(default_factory=list)
-    facets: Facets = field(default_factory=Facets)
-    notices: list[str] = field(default_factory=list)
-    expanded: list[dict[str, Any]] = field(default_factory=list)  # [{"term", "synonyms"}]
-    suggestions: list[dict[str, Any]] = field(default_factory=list)  # did-you-mean, best first
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of the API and `zhsearch search --json`."""
-        r = self.request
-        return {
-            "ok": True,
-            "query": {
-                "q": r.q,
-                "parsed": self.parsed,
-                "region": list(r.regions),
-                "industry": list(r.industries),
-                "from": r.date_from or None,
-                "to": r.date_to or None,
-                "source": list(r.sources),
-                "sort": r.sort,
-            },
-            "total": self.total,
-            "took_ms": round(self.took_ms, 2),
-            "page": r.page,
-            "size": r.size,
-            "pages": self.pages,
-            "hits": [h.to_dict() for h in self.hits],
-            "facets": self.facets.to_dict(),
-            "notices": list(self.notices),
-            "expanded": list(self.expanded),
-            "suggestions": list(self.suggestions),
-        }
-
-
-def page_count(total: int, size: int, max_depth: int) -> int:
-    """Pages a user can reach: all results, but never past `max_depth`."""
-    return min(math.ceil(total / size), max_depth // size) if total else 0
 
 
 def _values(params: Mapping[str, Any], key: str) -> list[str]:

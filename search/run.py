@@ -22,10 +22,14 @@ from zhsearch.search.facets import (
 )
 from zhsearch.search.query import ParsedQuery, match_terms, parse_query
 from zhsearch.search.ranking import rank
-from zhsearch.search.request import BadRequest, Facets, Hit, SearchRequest, SearchResult, page_count
+from zhsearch.search.request import BadRequest, SearchRequest
+from zhsearch.search.result import Facets, Hit, SearchResult, page_count
 from zhsearch.search.snippets import MatchTerms, highlight_text, make_snippet
-from zhsearch.search.suggest import did_you_mean
+from zhsearch.search.suggest import best_first, candidates, suggestion
 from zhsearch.search.synonyms import Expansion, SynonymTable, expand_synonyms, load_synonyms
+
+# Parameters that alone are no search to suggest (an empty query with only these finds all).
+_NOT_A_SEARCH = {"page", "size", "highlight", "explain", "synonyms"}
 
 
 def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
@@ -46,8 +50,9 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
     synonym_terms = match_terms(text_q) if expansions else MatchTerms()
     by_date = request.sort == "date" or parsed.query is None
 
-    shared_filters = _shared_filters(request)
-    base = matching_docs(ctx, wq.And([text_q, *shared_filters]) if shared_filters else text_q)
+    text_docs = matching_docs(ctx, text_q)
+    shared_docs = _shared_docs(ctx, request)
+    base = text_docs if shared_docs is None else text_docs & shared_docs
     region_docs = _docs_for_codes(ctx, "region_codes", request.regions)
     industry_docs = _docs_for_codes(ctx, "industries", request.industries)
     region_view = base if industry_docs is None else base & industry_docs
@@ -86,7 +91,7 @@ def run_search(request: SearchRequest, ctx: SearchContext) -> SearchResult:
 
     suggestions: list[dict[str, Any]] = []
     if request.q and len(matching) < settings.suggest_below and request.page == 1:
-        suggestions = did_you_mean(request, ctx, len(matching), lambda r: _count(r, ctx))
+        suggestions = _did_you_mean(request, ctx, len(matching), text_docs)
 
     return SearchResult(
         request=request,
@@ -126,13 +131,46 @@ def _text_query(
     return parsed, q, expansions
 
 
-def _count(request: SearchRequest, ctx: SearchContext) -> int:
-    """How many documents `request` matches (text, filters and facet selections), no ranking."""
-    _parsed, text_q, _ = _text_query(request, ctx, [])
-    shared = _shared_filters(request)
-    docs = matching_docs(ctx, wq.And([text_q, *shared]) if shared else text_q)
-    for fieldname, codes in (("region_codes", request.regions), ("industries", request.industries)):
-        selected = _docs_for_codes(ctx, fieldname, codes)
+def _did_you_mean(
+    request: SearchRequest, ctx: SearchContext, total: int, text_docs: set[int]
+) -> list[dict[str, Any]]:
+    """Candidate searches (`suggest.candidates`) that find more than `total`, counted until
+    `suggest_budget_ms` runs out; a candidate with the same words reuses `text_docs`."""
+    settings = ctx.settings
+    deadline = time.perf_counter() + settings.suggest_budget_ms / 1000
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for candidate in candidates(request, ctx):
+        if time.perf_counter() > deadline or len(out) >= settings.max_suggestions:
+            break
+        changed = candidate.request
+        params = changed.to_params(settings)
+        key = tuple(sorted((k, str(v)) for k, v in params.items()))
+        if key in seen or not params.keys() - _NOT_A_SEARCH:  # nothing left to search for
+            continue
+        seen.add(key)
+        same_words = (changed.q, changed.synonyms) == (request.q, request.synonyms)
+        try:
+            n = _count(changed, ctx, text_docs if same_words else None)
+        except BadRequest:  # a candidate the parser refuses is simply not offered
+            continue
+        if n > total:
+            out.append(suggestion(candidate, n, settings))
+    return best_first(out)
+
+
+def _count(request: SearchRequest, ctx: SearchContext, text_docs: set[int] | None) -> int:
+    """How many documents `request` matches (text, filters and facet selections), no ranking;
+    `text_docs` are its text query's documents when already known."""
+    if text_docs is None:
+        _parsed, text_q, _ = _text_query(request, ctx, [])
+        text_docs = matching_docs(ctx, text_q)
+    docs = text_docs
+    for selected in (
+        _shared_docs(ctx, request),
+        _docs_for_codes(ctx, "region_codes", request.regions),
+        _docs_for_codes(ctx, "industries", request.industries),
+    ):
         if selected is not None:
             docs = docs & selected
     return len(docs)
@@ -147,15 +185,18 @@ def _check_codes(request: SearchRequest, ctx: SearchContext) -> None:
             raise BadRequest("bad_parameter", f"未知的行业代码 {code!r}")
 
 
-def _shared_filters(request: SearchRequest) -> list[wq.Query]:
-    """Filters that are not facets, so they apply to the facet counts too: date and source."""
-    out: list[wq.Query] = []
+def _shared_docs(ctx: SearchContext, request: SearchRequest) -> set[int] | None:
+    """Documents passing the filters that are not facets (so they apply to the facet counts
+    too): date and source; None when neither is set."""
+    filters: list[wq.Query] = []
     start, end = request.date_range()
     if start is not None or end is not None:
-        out.append(wq.DateRange("date", start, end))
+        filters.append(wq.DateRange("date", start, end))
     if request.sources:
-        out.append(wq.Or([wq.Term("source", s) for s in request.sources]))
-    return out
+        filters.append(wq.Or([wq.Term("source", s) for s in request.sources]))
+    if not filters:
+        return None
+    return matching_docs(ctx, filters[0] if len(filters) == 1 else wq.And(filters))
 
 
 def _docs_for_codes(ctx: SearchContext, fieldname: str, codes: list[str]) -> set[int] | None:

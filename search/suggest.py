@@ -12,9 +12,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import re
-import time
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +20,7 @@ from whoosh import query as wq
 
 from zhsearch.corpus.chars import HAN_CLASS, HAN_UTF8, is_han
 from zhsearch.corpus.segment import normalize
+from zhsearch.index.settings import Settings
 from zhsearch.search.context import SearchContext, cached
 from zhsearch.search.request import SearchRequest
 
@@ -30,8 +29,6 @@ _HAN_TERM = re.compile(f"^{HAN_CLASS}{{2,8}}$")
 _ASCII_TERM = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 _PINYIN_QUERY = re.compile(r"^[A-Za-z' ]+$")
 _HAN_RUN = re.compile(f"{HAN_CLASS}+")
-_BUDGET_S = 0.25  # did-you-mean stops evaluating candidates after this long
-_MAX_SUGGESTIONS = 5
 _MAX_TITLES = 50_000  # titles kept for autocomplete per generation
 _PHRASE_PINYIN = 5_000  # most frequent words read by pypinyin as whole words
 _REASON_ORDER = {"typo": 0, "pinyin": 1, "traditional": 2, "phrase": 3, "filter": 4}
@@ -170,73 +167,54 @@ def _prefixed(terms: list[str], prefix: str, cap: int) -> list[str]:
 # -- did you mean ---------------------------------------------------------------------------
 
 
-def did_you_mean(
-    request: SearchRequest, ctx: SearchContext, total: int, count: Callable[[SearchRequest], int]
-) -> list[dict[str, Any]]:
-    """Changed searches that find more than `total`: a corrected character, Hanzi for pinyin,
-    Simplified for Traditional, the phrase without quotes, a filter dropped; best first.
+@dataclass(frozen=True)
+class Candidate:
+    """A changed search to offer when the user's finds little: why, the request, its label."""
 
-    `count` tells how many documents a request matches; evaluation stops after a time budget.
-    """
-    candidates: list[tuple[str, SearchRequest, str]] = []
+    reason: str  # "typo", "pinyin", "traditional", "phrase" or "filter"
+    request: SearchRequest
+    label: str
+
+
+def candidates(request: SearchRequest, ctx: SearchContext) -> list[Candidate]:
+    """Changed searches worth counting, best kind first: a corrected character, Hanzi for
+    pinyin, Simplified for Traditional, the phrase without quotes, a filter dropped (each on
+    page 1). The caller counts them (`run_search`) and offers those that find more."""
+    found: list[tuple[str, SearchRequest, str]] = []
+    request = replace(request, page=1)
     q = request.q
     for text in _pinyin_fixes(ctx, q):
-        candidates.append(("pinyin", replace(request, q=text), f"按拼音改为“{text}”"))
+        found.append(("pinyin", replace(request, q=text), f"按拼音改为“{text}”"))
     for text in _typo_fixes(ctx, q):
-        candidates.append(("typo", replace(request, q=text), f"改正错字：“{text}”"))
+        found.append(("typo", replace(request, q=text), f"改正错字：“{text}”"))
     simplified = _simplified(q)
     if simplified != q:
-        candidates.append(("traditional", replace(request, q=simplified), f"简体：“{simplified}”"))
+        found.append(("traditional", replace(request, q=simplified), f"简体：“{simplified}”"))
     if '"' in q or "“" in q:
         loose = re.sub(r'["“”]', " ", q).strip()
-        candidates.append(("phrase", replace(request, q=loose), f"去掉引号：{loose}"))
-    for name, label in (
-        ("regions", "地区"),
-        ("industries", "行业"),
-        ("sources", "来源"),
-    ):
+        found.append(("phrase", replace(request, q=loose), f"去掉引号：{loose}"))
+    for name, label in (("regions", "地区"), ("industries", "行业"), ("sources", "来源")):
         if getattr(request, name):
-            candidates.append(("filter", replace(request, **{name: []}), f"去掉{label}筛选"))
+            found.append(("filter", replace(request, **{name: []}), f"去掉{label}筛选"))
     if request.date_from or request.date_to:
-        dropped = replace(request, date_from="", date_to="")
-        candidates.append(("filter", dropped, "去掉日期筛选"))
-
-    deadline = time.perf_counter() + _BUDGET_S  # the lexicon itself is built once per generation
-    out: list[dict[str, Any]] = []
-    seen: set[tuple[Any, ...]] = set()
-    for reason, changed, label in candidates:
-        if time.perf_counter() > deadline or len(out) >= _MAX_SUGGESTIONS:
-            break
-        params = _params(changed)
-        key = tuple(sorted((k, str(v)) for k, v in params.items()))
-        if key in seen or not params:
-            continue
-        seen.add(key)
-        try:
-            n = count(replace(changed, page=1))
-        except Exception:  # a candidate the parser refuses is simply not offered
-            continue
-        if n > total:
-            out.append(
-                {"q": changed.q, "reason": reason, "label": label, "total": n, "params": params}
-            )
-    out.sort(key=lambda s: (_REASON_ORDER[s["reason"]], -s["total"]))
-    return out
+        found.append(("filter", replace(request, date_from="", date_to=""), "去掉日期筛选"))
+    return [Candidate(reason, changed, label) for reason, changed, label in found]
 
 
-def _params(request: SearchRequest) -> dict[str, Any]:
-    """The search parameters of `request` that are set (for a link or an API call)."""
-    params: dict[str, Any] = {
-        "q": request.q,
-        "region": list(request.regions),
-        "industry": list(request.industries),
-        "source": list(request.sources),
-        "from": request.date_from,
-        "to": request.date_to,
+def best_first(suggestions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Offered suggestions in the order shown: by kind, then the ones finding most first."""
+    return sorted(suggestions, key=lambda s: (_REASON_ORDER[s["reason"]], -s["total"]))
+
+
+def suggestion(candidate: Candidate, total: int, settings: Settings) -> dict[str, Any]:
+    """The JSON of one offered candidate that finds `total` documents."""
+    return {
+        "q": candidate.request.q,
+        "reason": candidate.reason,
+        "label": candidate.label,
+        "total": total,
+        "params": candidate.request.to_params(settings),
     }
-    if request.sort != "relevance":
-        params["sort"] = request.sort
-    return {k: v for k, v in params.items() if v}
 
 
 def _simplified(q: str) -> str:

@@ -256,19 +256,30 @@ def test_the_cli_module_does_not_import_flask() -> None:
 
 
 def test_serve_builds_the_sample_index_first(tmp_path: Path, monkeypatch) -> None:
-    import waitress
+    from zhsearch.web import serving
 
     served = {}
 
-    def fake_serve(app, **kwargs):
-        served.update(kwargs, app=app)
+    class NoSocket:
+        """What create_waitress_server returns, without binding a port."""
 
-    monkeypatch.setattr(waitress, "serve", fake_serve)
+        def run(self) -> None:
+            served["ran"] = True
+
+        def close(self) -> None:
+            served["closed"] = True
+
+    def fake_server(app, settings, **overrides):
+        served.update(app=app, port=settings.port, threads=settings.threads, host=settings.host)
+        return NoSocket()
+
+    monkeypatch.setattr(serving, "create_waitress_server", fake_server)
     index = tmp_path / "index"
     result = run("--index-dir", str(index), "serve", "--port", "8765", "--threads", "2")
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8765/" in result.stdout
     assert served["port"] == 8765 and served["threads"] == 2 and served["host"] == "127.0.0.1"
+    assert served["ran"] and served["closed"]  # the guarded waitress server, run until it stops
     response = served["app"].test_client().get("/api/search?q=宁德时代")
     assert response.status_code == 200 and response.get_json()["total"] >= 1
     # Served again: no second build.
@@ -361,3 +372,60 @@ def test_serve_with_worker_processes_answers_from_each(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_serve_runs_the_guarded_server(tmp_path: Path) -> None:
+    """`zhsearch serve` (one process) answers an oversized request line with the API's JSON 431
+    from web.serving's guards, which plain waitress would not: the CLI runs the guarded server."""
+    import http.client
+    import socket
+
+    exe = _entry_point()
+    env = {**os.environ, "ZHSEARCH_INDEX_DIR": str(tmp_path / "index"), "ZHSEARCH_WARM_UP": "0"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [exe, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", "/api/search?q=" + "a" * 300_000)
+                response = conn.getresponse()
+                break
+            except OSError:
+                assert proc.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert response.status == 431
+        assert response.getheader("Content-Type") == "application/json"
+        assert json.loads(response.read())["error"]["code"] == "bad_parameter"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_shared_options_work_after_the_subcommand_too(index_dir: str, tmp_path: Path) -> None:
+    before = json.loads(run("--index-dir", index_dir, "stats", "--json").stdout)
+    after = json.loads(run("stats", "--json", "--index-dir", index_dir).stdout)
+    assert after == before and after["documents"] == 6
+    # the one given last wins: the subcommand's
+    elsewhere = run("--index-dir", str(tmp_path / "none"), "search", "锂", "--index-dir", index_dir)
+    assert elsewhere.exit_code == 0, elsewhere.output
+
+
+def test_every_api_search_parameter_is_a_search_option(index_dir: str) -> None:
+    from zhsearch.search.request import PARAMS
+
+    result = run("--index-dir", index_dir, "search", "--help")
+    for param in PARAMS[1:]:
+        assert f"--{param.name}" in result.output
+    dated = run("--index-dir", index_dir, "search", "锂", "--json", "--from", "2999")
+    assert json.loads(dated.stdout)["total"] == 0
+    bad = run("--index-dir", index_dir, "search", "锂", "--highlight", "maybe")
+    assert bad.exit_code == 1 and "highlight" in bad.output

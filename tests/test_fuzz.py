@@ -194,7 +194,7 @@ def _search_once(ctx: SearchContext, q: str, **params: str) -> None:
         request = SearchRequest.from_params({"q": q, **params}, ctx.settings)
         result = run_search(request, ctx)
     except BadRequest as exc:
-        assert exc.status == 400 and exc.code in {"bad_query", "bad_parameter"} and exc.message
+        assert exc.code in {"bad_query", "bad_parameter"} and exc.message
         return
     data = result.to_dict()
     json.dumps(data, ensure_ascii=False)  # serialisable, as the API will send it

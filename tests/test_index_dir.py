@@ -71,10 +71,10 @@ def invoke(root: Path, *args: str, monkeypatch=None):
 
 
 def no_server(monkeypatch) -> list:
-    import waitress
+    from zhsearch.web import serving
 
     served: list = []
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.append(kw))
+    monkeypatch.setattr(serving, "serve", lambda settings: served.append(settings))
     return served
 
 

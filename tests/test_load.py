@@ -300,19 +300,13 @@ HEAVY_QUERY = (
 )
 NORMAL_QUERY = "/api/search?q=" + quote("光伏")
 DROP_AFTER_S = 0.3  # curl -m 0.3
-# What `zhsearch serve` runs once it builds its server with web.serving (waitress, 8 threads).
+# What `zhsearch serve` runs once the index is there (waitress with the guards, 8 threads).
 _SERVE_GUARDED = """
 import sys
 from zhsearch.index.settings import Settings
-from zhsearch.search.warmup import warm_in_background
-from zhsearch.web.app import create_app
-from zhsearch.web.serving import serve_waitress
+from zhsearch.web.serving import serve
 
-settings = Settings.load({"index_dir": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2])})
-app = create_app({"ZHSEARCH_SETTINGS": settings})
-if settings.warm_up:
-    warm_in_background(settings)
-serve_waitress(app, settings)
+serve(Settings.load({"index_dir": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2])}))
 """
 
 
@@ -347,7 +341,7 @@ serve_prefork(Settings.load({
 def served_guarded(
     index_dir: str, kind: str = "waitress"
 ) -> Iterator[tuple[int, subprocess.Popen]]:
-    """`serve` as it builds its server (`web.serving.serve_waitress`, or `web.prefork` with 2
+    """`serve` as it builds its server (`web.serving.serve`: waitress, or `web.prefork` with 2
     gunicorn workers) in a subprocess on a free 127.0.0.1 port."""
     port = _free_port()
     log_path = Path(index_dir).with_name(f"serve-{kind}.log")

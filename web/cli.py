@@ -24,8 +24,68 @@ from zhsearch.index.store import IndexProblem
 _MARK = re.compile(r"(<mark>.*?</mark>)", re.S)
 
 
+_OVERRIDES = "zhsearch_overrides"  # ctx.meta key: settings given as options, last one wins
+_DEFAULTS = {name: (env, default) for name, env, default, _help in Settings.describe()}
+
+
 def _settings(ctx: click.Context) -> Settings:
-    return ctx.find_object(Settings) or Settings.load()
+    """Defaults, then ZHSEARCH_* variables, then the options given (before or after the
+    subcommand)."""
+    try:
+        return Settings.load(ctx.meta.get(_OVERRIDES, {}))
+    except ValueError as exc:  # a ZHSEARCH_* variable that does not parse
+        raise click.ClickException(str(exc)) from None
+
+
+def _setting_help(name: str, text: str) -> str:
+    """An option's help with the setting's default and variable, read from the settings table."""
+    env, default = _DEFAULTS[name]
+    shown = f"default {default}; " if default not in ("", None) and name != "index_dir" else ""
+    return f"{text} ({shown}env {env})."
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None and param.name:
+        ctx.meta.setdefault(_OVERRIDES, {})[param.name] = value
+    return value
+
+
+_SHARED_OPTIONS = (
+    click.option(
+        "--index-dir",
+        type=click.Path(file_okay=False, path_type=str),
+        expose_value=False,
+        callback=_remember,
+        help=_setting_help("index_dir", "Directory holding the index"),
+    ),
+    click.option(
+        "--user-dict",
+        type=click.Path(dir_okay=False, path_type=str),
+        expose_value=False,
+        callback=_remember,
+        help=_setting_help("user_dict", "Extra jieba dictionary, 'word [freq] [tag]' per line"),
+    ),
+    click.option(
+        "--taxonomy",
+        type=click.Path(dir_okay=False, path_type=str),
+        expose_value=False,
+        callback=_remember,
+        help=_setting_help("taxonomy", "Industry taxonomy YAML file"),
+    ),
+)
+
+
+def shared_options(command: Any) -> Any:
+    """--index-dir, --user-dict and --taxonomy, on the group and on every command, so they work
+    before or after the subcommand."""
+    for option in reversed(_SHARED_OPTIONS):
+        command = option(command)
+    return command
+
+
+def json_option(what: str) -> Any:
+    """The --json flag every command has: print `what` as JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON.")
 
 
 @contextlib.contextmanager
@@ -55,40 +115,18 @@ def _echo_json(data: Any) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--index-dir",
-    type=click.Path(file_okay=False, path_type=str),
-    help="Directory holding the index (env ZHSEARCH_INDEX_DIR).",
-)
-@click.option(
-    "--user-dict",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Extra jieba dictionary, 'word [freq] [tag]' per line (env ZHSEARCH_USER_DICT).",
-)
-@click.option(
-    "--taxonomy",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Industry taxonomy YAML file (env ZHSEARCH_TAXONOMY).",
-)
+@shared_options
 @click.version_option(package_name="zhsearch")
-@click.pass_context
-def cli(
-    ctx: click.Context, index_dir: str | None, user_dict: str | None, taxonomy: str | None
-) -> None:
+def cli() -> None:
     """Full-text search for Chinese reports: index folders of articles, then search them.
 
     Every setting can also be given as a ZHSEARCH_* environment variable; `zhsearch settings`
-    lists them all.
+    lists them all. --index-dir, --user-dict and --taxonomy work before or after the command.
 
     \b
     Example:
       zhsearch index ~/reports && zhsearch search '锂电池 负极材料'
     """
-    overrides = {"index_dir": index_dir, "user_dict": user_dict, "taxonomy": taxonomy}
-    try:
-        ctx.obj = Settings.load(overrides)
-    except ValueError as exc:  # a ZHSEARCH_* variable that does not parse
-        raise click.ClickException(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- index
@@ -98,9 +136,12 @@ def cli(
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Build a fresh index and switch to it atomically.")
 @click.option(
-    "--procs", type=int, help="Processes for a fresh build, e.g. one per core (default: 1)."
+    "--procs",
+    type=int,
+    help=_setting_help("procs", "Processes for a fresh build, e.g. one per core"),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("the report")
+@shared_options
 @click.pass_context
 def index_cmd(
     ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, procs: int | None, as_json: bool
@@ -184,64 +225,53 @@ def _isatty(stream: Any) -> bool:
 # --------------------------------------------------------------------------- search
 
 
+def search_options(command: Any) -> Any:
+    """One option per declared search parameter but the query (`search.request.PARAMS`),
+    taking values as the API does: `--region 140000 --from 2023 --highlight 0`."""
+    from zhsearch.search.request import PARAMS, SORTS
+
+    aliases = {"size": ("-n", "--limit"), "page": ("-p",)}
+    metavars = {"codes": "CODE", "int": "N", "bool": "0|1", "text": "TEXT"}
+    for param in reversed(PARAMS[1:]):
+        command = click.option(
+            f"--{param.name}",
+            *aliases.get(param.name, ()),
+            param.attr,
+            multiple=param.kind == "codes",
+            type=click.Choice(SORTS) if param.kind == "choice" else str,
+            metavar=metavars.get(param.kind),
+            help=param.help + (" Repeatable." if param.kind == "codes" else ""),
+        )(command)
+    return command
+
+
 @cli.command("search")
 @click.argument("query")
-@click.option("--limit", "-n", type=int, help="Results per page (default: the page_size setting).")
-@click.option("--page", "-p", type=int, default=1, show_default=True, help="Result page.")
-@click.option(
-    "--region",
-    "regions",
-    multiple=True,
-    help="Only articles about this region code (6 digits, places inside it included); repeatable.",
-)
-@click.option(
-    "--industry",
-    "industries",
-    multiple=True,
-    help="Only articles of this industry code; repeatable.",
-)
-@click.option(
-    "--sort",
-    type=click.Choice(["relevance", "date"]),
-    default="relevance",
-    show_default=True,
-    help="Order of results.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as the API.")
+@search_options
+@json_option("the same result as the API")
+@shared_options
 @click.pass_context
-def search_cmd(
-    ctx: click.Context,
-    query: str,
-    limit: int | None,
-    page: int,
-    regions: tuple[str, ...],
-    industries: tuple[str, ...],
-    sort: str,
-    as_json: bool,
-) -> None:
+def search_cmd(ctx: click.Context, query: str, as_json: bool, **given: Any) -> None:
     """Search the index from a terminal, with the same engine as the web page and API.
 
-    Words are ANDed; OR, -word, "exact phrase" and title:word work as on the web page.
+    Words are ANDed; OR, -word, "exact phrase" and title:word work as on the web page. Every
+    parameter of the API is an option.
 
     \b
     Examples:
       zhsearch search '锂电池 负极材料' --region 140000
-      zhsearch search '"锂电负极材料"' --sort date --json
+      zhsearch search '"锂电负极材料"' --sort date --from 2024 --json
     """
     from zhsearch.search.context import open_context
-    from zhsearch.search.request import BadRequest, SearchRequest
+    from zhsearch.search.request import PARAMS, BadRequest, SearchRequest
     from zhsearch.search.run import run_search
 
     settings = _settings(ctx)
-    params: dict[str, Any] = {
-        "q": query,
-        "page": str(page),
-        "sort": sort,
-        "region": list(regions),
-        "industry": list(industries),
-    }
-    if limit is not None:
-        params["size"] = str(limit)
+    params: dict[str, Any] = {"q": query}
+    for param in PARAMS[1:]:
+        value = given[param.attr]
+        if value not in (None, ()):
+            params[param.name] = list(value) if param.kind == "codes" else value
     with _user_errors():
         try:
             request = SearchRequest.from_params(params, settings)
@@ -315,7 +345,8 @@ def _highlight(fragment: str, bold: bool = False) -> str:
 
 
 @cli.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@json_option("the statistics")
+@shared_options
 @click.pass_context
 def stats_cmd(ctx: click.Context, as_json: bool) -> None:
     """Show documents, generation, size on disk, analyzer and counts per province and industry.
@@ -351,12 +382,13 @@ def stats_cmd(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command("serve")
-@click.option("--host", help="Address to listen on (default: the host setting, 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default: the port setting, 8000).")
-@click.option("--threads", type=int, help="Worker threads (default: the threads setting, 8).")
+@click.option("--host", help=_setting_help("host", "Address to listen on"))
+@click.option("--port", type=int, help=_setting_help("port", "Port to listen on"))
+@click.option("--threads", type=int, help=_setting_help("threads", "Worker threads per process"))
 @click.option(
-    "--workers", type=int, help="Server processes, e.g. one per core (default: the setting, 1)."
+    "--workers", type=int, help=_setting_help("workers", "Server processes, e.g. one per core")
 )
+@shared_options
 @click.pass_context
 def serve_cmd(
     ctx: click.Context,
@@ -376,16 +408,19 @@ def serve_cmd(
     """
     chosen = {"host": host, "port": port, "threads": threads, "workers": workers}
     settings = _settings(ctx).replace(**{k: v for k, v in chosen.items() if v is not None})
-    from zhsearch.index.store import IndexMissing, IndexStore, IndexUnreadable, open_index
+    if settings.workers < 1 or settings.threads < 1:
+        raise click.ClickException("--workers and --threads must be at least 1")
+    from zhsearch.index.sample import build_sample_if_empty
+    from zhsearch.index.store import IndexMissing, IndexUnreadable, open_index
 
     with _user_errors():
-        # The sample is built only where nothing would be lost: a directory that does not exist
-        # or is empty. Anything else without a readable index is an error saying what to do.
-        if IndexStore(settings.index_dir).is_empty():
-            from zhsearch.index.writer import Indexer, default_paths
-
-            click.echo(f"No index in {settings.index_dir} yet: indexing the bundled sample…")
-            report = Indexer(settings).run(default_paths())
+        report = build_sample_if_empty(
+            settings,
+            lambda: click.echo(
+                f"No index in {settings.index_dir} yet: indexing the bundled sample…"
+            ),
+        )
+        if report is not None:
             click.echo(f"  {report.documents} documents indexed in {report.seconds:.1f} s")
         try:
             open_index(settings).close()
@@ -395,9 +430,7 @@ def serve_cmd(
         except IndexProblem as exc:  # outdated: serve anyway, pages say what is wrong
             click.echo(click.style(f"warning: {exc}", fg="yellow"), err=True)
 
-    if settings.workers < 1 or settings.threads < 1:
-        raise click.ClickException("--workers and --threads must be at least 1")
-    from zhsearch.web.app import create_app
+    from zhsearch.web.serving import serve
 
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     if ":" in shown:
@@ -405,21 +438,7 @@ def serve_cmd(
     click.echo(f"zhsearch serving {settings.index_dir} at http://{shown}:{settings.port}/")
     click.echo("Press Ctrl+C to stop.")
     try:
-        if settings.workers > 1:
-            from zhsearch.web.prefork import serve_prefork
-
-            serve_prefork(settings)
-            return
-        import waitress
-
-        app = create_app({"ZHSEARCH_SETTINGS": settings})
-        if settings.warm_up:
-            from zhsearch.search.warmup import warm_in_background
-
-            warm_in_background(settings)
-        waitress.serve(
-            app, host=settings.host, port=settings.port, threads=settings.threads, ident="zhsearch"
-        )
+        serve(settings)
     except OSError as exc:  # address in use, no permission for a low port, unknown host
         raise click.ClickException(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
@@ -448,6 +467,7 @@ def _not_an_index(settings: Settings) -> str:
     type=click.Path(exists=True, path_type=str),
     help="File or folder the labelled articles come from; repeatable (default: the sample).",
 )
+@shared_options
 @click.pass_context
 def evaluate_cmd(ctx: click.Context, labels: str, corpora: tuple[str, ...]) -> None:
     """Score region and industry extraction against a labels file (precision, recall, F1).
@@ -475,7 +495,8 @@ def evaluate_cmd(ctx: click.Context, labels: str, corpora: tuple[str, ...]) -> N
 
 
 @cli.command("settings")
-@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@json_option("the settings")
+@shared_options
 @click.pass_context
 def settings_cmd(ctx: click.Context, as_json: bool) -> None:
     """List every setting: its environment variable, current value and what it does.
@@ -500,7 +521,7 @@ def settings_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{' ' * width}  {name}: {help_text}")
 
 
-def main() -> None:  # pragma: no cover - `python -m web.cli`
+def main() -> None:  # pragma: no cover - `python -m zhsearch.web.cli`
     """Run the CLI."""
     cli(prog_name="zhsearch")
 

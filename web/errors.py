@@ -36,6 +36,8 @@ _TITLES = {
     500: "服务器内部错误",
     503: "暂时无法回答",
 }
+# The HTTP status of each library error: statuses live in the web layer, not below it.
+STATUS: dict[type[Exception], int] = {BadRequest: 400, IndexProblem: 503, SearchTimeout: 503}
 CLIENT_GONE_STATUS = 499  # nginx's "client closed request": logged, never read by anyone
 # Exceptions that reading a damaged index file raises (besides whoosh's own and OSError).
 _READ_ERRORS = (struct.error, zlib.error, EOFError)
@@ -111,15 +113,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc: BadRequest):
-        return error_response(exc.code, exc.message, exc.status)
+        return error_response(exc.code, exc.message, STATUS[BadRequest])
 
     @app.errorhandler(IndexProblem)
     def _index_unavailable(exc: IndexProblem):
-        return error_response("index_unavailable", str(exc), 503)
+        return error_response("index_unavailable", str(exc), STATUS[IndexProblem])
 
     @app.errorhandler(SearchTimeout)
     def _timeout(exc: SearchTimeout):
-        return error_response("timeout", exc.message, 503)
+        return error_response("timeout", exc.message, STATUS[SearchTimeout])
 
     @app.errorhandler(SearchCancelled)
     def _cancelled(_exc: SearchCancelled):

@@ -16,6 +16,7 @@ from zhsearch.search.run import run_search
 from zhsearch.search.snippets import highlight_text
 from zhsearch.web.api import DOC_ID
 from zhsearch.web.context import current_settings, search_context
+from zhsearch.web.errors import STATUS
 from zhsearch.web.params import query_string, search_params, with_changes
 from zhsearch.web.render import Marker, http_url, render_body, term_marker
 
@@ -41,7 +42,7 @@ def search() -> Any:
     except BadRequest as exc:
         retry = url_for("pages.search", q=q) if len(params) > 1 and q else None
         page = render_template("search.html", q=q, result=None, error=exc.message, retry=retry)
-        return page, exc.status
+        return page, STATUS[BadRequest]
     return render_template("search.html", **_search_view(params, result))
 
 

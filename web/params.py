@@ -9,12 +9,10 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-# `highlight=0` (skip snippets, for scripts that only want ids and counts), `synonyms=0` (no
-# synonym expansion) and `explain=1` (why each hit ranked) are known too.
-SEARCH_PARAMS = (
-    "q", "region", "industry", "from", "to", "source", "sort", "page", "size", "highlight",
-    "synonyms", "explain",
-)  # fmt: skip
+from zhsearch.search.request import PARAM_NAMES
+
+# The search parameters, as `search.request.PARAMS` declares them.
+SEARCH_PARAMS = PARAM_NAMES
 # /api/export takes the search parameters (page and size are ignored: it exports all pages).
 EXPORT_PARAMS = (*SEARCH_PARAMS, "format")
 

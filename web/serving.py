@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from zhsearch.index.settings import Settings
-from zhsearch.web.context import client_gone
+from zhsearch.web.context import SETTINGS_KEY, client_gone
 
 _RECV_BYTES = 8192  # one read of a channel; the whole request is capped by max_header_bytes
 _MAX_BODY_BYTES = 65536  # every route is a GET: a body is never needed
@@ -115,10 +115,25 @@ def create_waitress_server(app: Any, settings: Settings, **overrides: Any) -> An
     return server
 
 
-def serve_waitress(app: Any, settings: Settings) -> None:
-    """Serve `app` with waitress and the guards above until interrupted (what `serve` runs)."""
-    server = create_waitress_server(app, settings)
-    server.print_listen("Serving on http://{}:{}")
+def serve(settings: Settings) -> None:
+    """Serve the page and the API until interrupted: gunicorn's pre-fork workers when
+    `workers` > 1, else one waitress process with the guards above, warmed up at start."""
+    if settings.workers > 1:
+        from zhsearch.web.prefork import serve_prefork
+
+        serve_prefork(settings)
+        return
+    from zhsearch.search.warmup import warm_in_background
+    from zhsearch.web.app import create_app
+
+    app = create_app({SETTINGS_KEY: settings})
+    server = create_waitress_server(app, settings)  # binds now: a busy port fails before warming
+    if settings.warm_up:
+        warm_in_background(settings)
+    _run(server)
+
+
+def _run(server: Any) -> None:
     try:
         server.run()
     finally:
