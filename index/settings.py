@@ -132,6 +132,22 @@ class Settings:
         "Build facet arrays, lexicons and suggestions in the background when the server starts"
         " and after each reindex, instead of on the first searches that need them.",
     )
+    cache_generations: int = _setting(
+        2,
+        "Index generations whose caches a process keeps: after a reindex, searches still"
+        " reading the previous generation keep theirs.",
+    )
+    literal_cache_mb: int = _setting(
+        32,
+        "Memory for the documents and occurrences of recently searched exact terms, per index"
+        " generation (pages 2, 3…, facet clicks and ranking ask again).",
+    )
+    extras_cache_mb: int = _setting(
+        8, "Memory for the key terms and related reports of recently shown reports."
+    )
+    suggest_titles: int = _setting(
+        50_000, "Most titles kept per index generation for title autocomplete."
+    )
     postings_cache_mb: int = _setting(
         64,
         "Memory for decoded posting lists of recently searched words, per index generation"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from zhsearch.index.engine import column_values
-from zhsearch.search.context import SearchContext, cached
+from zhsearch.search.cache import Slot
+from zhsearch.search.context import SearchContext
 
 Codes = tuple[str, ...]
 
@@ -52,9 +53,12 @@ class DocArrays:
     parents: dict[str, str | None]  # region code → parent code, None for a province
 
 
+DOC_ARRAYS: Slot[DocArrays] = Slot("doc_arrays")
+
+
 def doc_arrays(ctx: SearchContext) -> DocArrays:
     """The arrays for the index generation `ctx` reads, read once from the columns and cached."""
-    return cached(ctx, "doc_arrays", lambda: _build_arrays(ctx))
+    return ctx.cache.value(DOC_ARRAYS, lambda: _build_arrays(ctx))
 
 
 def _build_arrays(ctx: SearchContext) -> DocArrays:

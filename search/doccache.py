@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from zhsearch.search.context import LRU, SearchContext, cached
+from zhsearch.search.cache import Slot
+from zhsearch.search.context import SearchContext
 from zhsearch.search.snippets import SCAN_CHARS, AnalysedText
 
 # What an entry costs in memory, measured with tracemalloc over the 970 documents the benchmark
@@ -32,12 +33,14 @@ class ShownDocument:
     content: AnalysedText
 
 
+SHOWN_DOCUMENTS: Slot[ShownDocument] = Slot("shown_documents", "document_cache_mb")
+
+
 def shown_document(ctx: SearchContext, docnum: int) -> ShownDocument:
     """The stored fields and highlighting analysis of `docnum`, from the cache when recent."""
-    size = ctx.settings.document_cache_mb * 1_000_000
-    if size <= 0:
+    if ctx.settings.document_cache_mb <= 0:
         return _load(ctx, docnum)
-    lru = cached(ctx, ("shown_documents", size), lambda: LRU(size, weigh=_weight))
+    lru = ctx.cache.bounded(SHOWN_DOCUMENTS, weigh=_weight)
     found = lru.get(docnum)
     if found is None:
         found = lru.put(docnum, _load(ctx, docnum))

@@ -25,11 +25,11 @@ from zhsearch.index.engine import TextColumn
 from zhsearch.index.engine import text_column as open_text_column
 from zhsearch.index.schema import SEARCH_FIELDS
 from zhsearch.search.arrays import doc_arrays
-from zhsearch.search.context import LRU, SearchContext, cached
+from zhsearch.search.cache import Slot
+from zhsearch.search.context import SearchContext
 from zhsearch.search.literal import Literal, LiteralTerm
 from zhsearch.search.postings import term_segments
 
-LITERAL_CACHE_MB = 32  # literal match lists kept per index generation
 MAX_GRAMS = 6  # rarest n-grams intersected for a term's candidates; the text check does the rest
 CHECK_EVERY = 2048  # candidates checked between two looks at the request's budget
 
@@ -51,6 +51,13 @@ class LiteralMatch:
 
     def __len__(self) -> int:
         return sum(len(ids) for _, ids, _ in self.segments)
+
+
+# (field, term key) → a literal term's documents and occurrences
+LITERAL_MATCHES: Slot[LiteralMatch] = Slot("literal_matches", "literal_cache_mb")
+TEXT_COLUMNS: Slot[TextColumn | None] = Slot("text_columns")  # (offset, column) → mapped text
+DATE_ORDER: Slot[tuple[list[int], list[int]]] = Slot("date_order")  # dated docnums by date
+DELETED: Slot[frozenset[int]] = Slot("deleted")  # deleted docnums
 
 
 def matching_docs(ctx: SearchContext, q: wq.Query) -> set[int]:
@@ -113,8 +120,7 @@ def _term_docs(ctx: SearchContext, fieldname: str, text: Any) -> set[int]:
 def literal_match(ctx: SearchContext, fieldname: str, term: LiteralTerm) -> LiteralMatch:
     """Every document whose `fieldname` holds `term` literally, with its occurrences; the
     latest are kept per generation (pages 2, 3…, facet clicks and ranking ask again)."""
-    budget = LITERAL_CACHE_MB * 2**20
-    lru = cached(ctx, "literal_matches", lambda: LRU(budget, weigh=_weigh))
+    lru = ctx.cache.bounded(LITERAL_MATCHES, weigh=_weigh)
     key = (fieldname, term.key)
     hit = lru.get(key)
     if hit is None:
@@ -208,7 +214,9 @@ def _text_column(ctx: SearchContext, leaf: Any, offset: int, fieldname: str) -> 
     """A segment's canonical text column, mapped once per generation."""
     name = text_column(fieldname)
     folder = str(ctx.index_path)
-    return cached(ctx, ("text_column", offset, name), lambda: open_text_column(leaf, folder, name))
+    return ctx.cache.value(
+        TEXT_COLUMNS, lambda: open_text_column(leaf, folder, name), key=(offset, name)
+    )
 
 
 def _has_dates(ctx: SearchContext) -> bool:
@@ -223,7 +231,7 @@ def _date_docs(
     Whoosh matches a range as an OR of the trie terms covering it: tens of thousands of posting
     lists for a range of years, seconds on the full corpus; this is a slice of one array.
     """
-    keys, docnums = cached(ctx, "date_order", lambda: _date_order(ctx))
+    keys, docnums = ctx.cache.value(DATE_ORDER, lambda: _date_order(ctx))
     lo = 0 if start is None else (bisect_right if startexcl else bisect_left)(keys, start)
     hi = len(keys) if end is None else (bisect_left if endexcl else bisect_right)(keys, end)
     return set(docnums[lo:hi]) if lo < hi else set()
@@ -248,4 +256,4 @@ def _deleted(ctx: SearchContext) -> frozenset[int]:
             return frozenset()
         return frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
 
-    return cached(ctx, "deleted", build)
+    return ctx.cache.value(DELETED, build)

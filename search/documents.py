@@ -6,12 +6,15 @@ import datetime as dt
 from typing import Any
 
 from zhsearch.index.store import META, IndexStore
-from zhsearch.search.context import LRU, SearchContext
+from zhsearch.search.cache import Slot
+from zhsearch.search.context import SearchContext
 from zhsearch.search.facets import doc_arrays, industry_label, region_name
 from zhsearch.search.keyterms import key_terms
 from zhsearch.search.related import related_reports
 
-_EXTRAS = LRU(4096)  # (generation, docnum, limits) → key terms and related reports
+# (docnum, limits) → key terms and related reports of a shown report
+DOCUMENT_EXTRAS: Slot[dict[str, Any]] = Slot("document_extras", "extras_cache_mb")
+_EXTRAS_BYTES = 2_000  # a few short strings and ids per report
 
 
 def get_document(ctx: SearchContext, doc_id: str) -> dict[str, Any] | None:
@@ -62,10 +65,11 @@ def _extras(ctx: SearchContext, docnum: int, stored: dict[str, Any]) -> dict[str
     """Key terms and related reports of a document, computed once per index generation: both
     re-read the whole text, which for a long report takes seconds on every view."""
     settings = ctx.settings
-    key = (ctx.cache_key, docnum, settings.key_terms, settings.related_count)
-    found = _EXTRAS.get(key)
+    extras = ctx.cache.bounded(DOCUMENT_EXTRAS, weigh=lambda _value: _EXTRAS_BYTES)
+    key = (docnum, settings.key_terms, settings.related_count)
+    found = extras.get(key)
     if found is None:
-        found = _EXTRAS.put(
+        found = extras.put(
             key,
             {
                 "key_terms": key_terms(ctx, stored, settings.key_terms),

@@ -11,7 +11,11 @@ from array import array
 from typing import Any
 
 from zhsearch.index.engine import posting_arrays
-from zhsearch.search.context import LRU, SearchContext, cached
+from zhsearch.search.cache import Slot
+from zhsearch.search.context import SearchContext
+
+# (offset, field, term) → a segment's (docnums, weights), decoded once
+POSTINGS: Slot[tuple[array, array]] = Slot("postings", "postings_cache_mb")
 
 
 def term_postings(
@@ -23,8 +27,7 @@ def term_postings(
     tens of thousands of postings whose decoding (unpickling Whoosh's blocks) is most of a
     query's cost; `postings_cache_mb` bounds what is kept.
     """
-    budget = ctx.settings.postings_cache_mb * 2**20
-    lru = cached(ctx, "postings", lambda: LRU(budget, weigh=lambda v: 8 * len(v[0]) + 200))
+    lru = ctx.cache.bounded(POSTINGS, weigh=lambda v: 8 * len(v[0]) + 200)
     key = (offset, fieldname, btext)
     hit = lru.get(key)
     if hit is None:

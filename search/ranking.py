@@ -27,7 +27,8 @@ from whoosh.scoring import BM25F
 from zhsearch.index.chargrams import chars_field
 from zhsearch.index.engine import bm25_parameters, field_lengths, idf
 from zhsearch.index.schema import SEARCH_FIELDS
-from zhsearch.search.context import SearchContext, cached
+from zhsearch.search.cache import Slot
+from zhsearch.search.context import SearchContext
 from zhsearch.search.docsets import literal_match, matching_docs
 from zhsearch.search.literal import Literal
 from zhsearch.search.postings import term_segments
@@ -222,6 +223,9 @@ def _score_postings(
     return scored
 
 
+FIELD_LENGTHS: Slot[np.ndarray] = Slot("field_lengths")  # (offset, field) → per-doc lengths
+
+
 def prepare_lengths(ctx: SearchContext) -> None:
     """Read the searched fields' lengths of every segment now rather than on first use."""
     for _leaf, offset in ctx.searcher.reader().leaf_readers():
@@ -238,4 +242,4 @@ def _lengths(ctx: SearchContext, offset: int, fieldname: str) -> np.ndarray:
         leaf = dict((o, leaf) for leaf, o in ctx.searcher.reader().leaf_readers())[offset]
         return np.asarray(field_lengths(leaf, fieldname), dtype=np.int64)
 
-    return cached(ctx, ("lengths", offset, fieldname), build)
+    return ctx.cache.value(FIELD_LENGTHS, build, key=(offset, fieldname))

@@ -1,7 +1,7 @@
 """Did-you-mean corrections and autocomplete, from the index lexicon.
 
 The structures are built from the title and content lexicons once per index generation
-(`search.context.cached`) and bounded by `settings.suggest_terms` (the most frequent terms):
+(`search.cache`) and bounded by `settings.suggest_terms` (the most frequent terms):
 a sorted term list for Hanzi prefixes and a toneless-pinyin map (pypinyin) for pinyin typed
 instead of Hanzi; titles come from a title-field query. A wrong character is found by matching
 the unknown part of the query against the lexicon with one character replaced.
@@ -21,7 +21,8 @@ from whoosh import query as wq
 from zhsearch.corpus.chars import HAN_CLASS, HAN_UTF8, is_han
 from zhsearch.corpus.segment import normalize
 from zhsearch.index.settings import Settings
-from zhsearch.search.context import SearchContext, cached
+from zhsearch.search.cache import Slot
+from zhsearch.search.context import SearchContext
 from zhsearch.search.request import SearchRequest
 
 _FIELDS = ("content",)  # title words are nearly always in the text too
@@ -29,7 +30,6 @@ _HAN_TERM = re.compile(f"^{HAN_CLASS}{{2,8}}$")
 _ASCII_TERM = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 _PINYIN_QUERY = re.compile(r"^[A-Za-z' ]+$")
 _HAN_RUN = re.compile(f"{HAN_CLASS}+")
-_MAX_TITLES = 50_000  # titles kept for autocomplete per generation
 _PHRASE_PINYIN = 5_000  # most frequent words read by pypinyin as whole words
 _REASON_ORDER = {"typo": 0, "pinyin": 1, "traditional": 2, "phrase": 3, "filter": 4}
 
@@ -44,9 +44,15 @@ class Lexicon:
     by_pinyin: dict[str, list[str]]  # pinyin → terms, most frequent first
 
 
+SUGGEST_LEXICON: Slot[Lexicon] = Slot("suggest_lexicon")
+SUGGEST_BLOB: Slot[bytes] = Slot("suggest_blob")  # the lexicon as one blob, for regex scans
+# docnum → (title, id) of titles read for autocomplete, at most `suggest_titles`
+SUGGEST_TITLES: Slot[dict[int, tuple[str, str]]] = Slot("suggest_titles")
+
+
 def lexicon(ctx: SearchContext) -> Lexicon:
     """The suggestion lexicon of the generation `ctx` reads (built once, then cached)."""
-    return cached(ctx, ("suggest_lexicon", ctx.settings.suggest_terms), lambda: _build(ctx))
+    return ctx.cache.value(SUGGEST_LEXICON, lambda: _build(ctx))
 
 
 def _build(ctx: SearchContext) -> Lexicon:
@@ -97,14 +103,14 @@ def _titles(ctx: SearchContext, words: list[str], limit: int) -> list[tuple[str,
     # The first matches in index order: a matcher stops after `limit`, a search would score all.
     # Titles already read are kept per generation: opening the stored fields of a fresh
     # searcher costs tens of milliseconds, too much for a keystroke.
-    seen: dict[int, tuple[str, str]] = cached(ctx, "suggest_titles", dict)
+    seen = ctx.cache.value(SUGGEST_TITLES, dict)
     matcher = q.matcher(ctx.searcher)
     out: list[tuple[str, str]] = []
     while matcher.is_active() and len(out) < limit:
         docnum = matcher.id()
         if docnum not in seen:
             stored = ctx.searcher.stored_fields(docnum)
-            if len(seen) < _MAX_TITLES:
+            if len(seen) < ctx.settings.suggest_titles:
                 seen[docnum] = (str(stored.get("title", "")), str(stored.get("id", "")))
             out.append((str(stored.get("title", "")), str(stored.get("id", ""))))
         else:
@@ -288,8 +294,6 @@ def prepare_suggestions(ctx: SearchContext) -> None:
 
 def _blob(ctx: SearchContext) -> bytes:
     """The suggestion lexicon as one newline-separated UTF-8 blob, for regex scans."""
-    return cached(
-        ctx,
-        ("suggest_blob", ctx.settings.suggest_terms),
-        lambda: b"\n" + "\n".join(lexicon(ctx).terms).encode("utf-8") + b"\n",
+    return ctx.cache.value(
+        SUGGEST_BLOB, lambda: b"\n" + "\n".join(lexicon(ctx).terms).encode("utf-8") + b"\n"
     )

@@ -19,13 +19,11 @@ from whoosh import query as wq
 
 from zhsearch.index.settings import Settings
 from zhsearch.search.arrays import doc_arrays
+from zhsearch.search.cache import GenerationKey, SearchCaches
 from zhsearch.search.context import SearchContext, open_context
 from zhsearch.search.docsets import matching_docs, prepare_text_columns
 from zhsearch.search.ranking import prepare_lengths
 from zhsearch.search.suggest import prepare_suggestions
-
-_started: set[tuple[str, int | None]] = set()  # generations a warm-up was started for
-_started_lock = threading.Lock()
 
 
 def warm_up(ctx: SearchContext, quick: bool = False) -> dict[str, float]:
@@ -52,41 +50,40 @@ def warm_up(ctx: SearchContext, quick: bool = False) -> dict[str, float]:
     return timings
 
 
-def warm_now(settings: Settings) -> dict[str, float]:
-    """The quick `warm_up` of the live generation, in this thread; {} when the index cannot be
-    opened (serving goes on and says why)."""
+def warm_now(settings: Settings, caches: SearchCaches) -> dict[str, float]:
+    """The quick `warm_up` of the live generation into `caches`, in this thread; {} when the
+    index cannot be opened (serving goes on and says why)."""
     try:
-        with open_context(settings) as ctx:
+        with open_context(settings, caches) as ctx:
+            caches.claim_warm_up(ctx.cache_key)
             return warm_up(ctx, quick=True)
     except Exception:
         return {}
 
 
 def warm_in_background(
-    settings: Settings, ctx: SearchContext | None = None, delay: float = 0.0
+    settings: Settings,
+    caches: SearchCaches,
+    generation: GenerationKey | None = None,
+    delay: float = 0.0,
 ) -> bool:
-    """Start a warm-up of the live generation in a daemon thread unless one was started for it;
-    True when this call started one. The thread waits `delay` seconds, then opens (and closes)
-    its own context."""
-    if ctx is not None:
-        key = ctx.cache_key
-        with _started_lock:
-            if key in _started:
-                return False
-            _started.add(key)
+    """Start a warm-up of the live generation into `caches` in a daemon thread, unless one was
+    started for `generation` already; True when this call started one. The thread waits `delay`
+    seconds, then opens (and closes) its own context."""
+    if generation is not None and not caches.claim_warm_up(generation):
+        return False
     thread = threading.Thread(
-        target=_run, args=(settings, delay), name="zhsearch-warm-up", daemon=True
+        target=_run, args=(settings, caches, delay), name="zhsearch-warm-up", daemon=True
     )
     thread.start()
     return True
 
 
-def _run(settings: Settings, delay: float) -> None:
+def _run(settings: Settings, caches: SearchCaches, delay: float) -> None:
     time.sleep(delay)
     try:
-        with open_context(settings) as ctx:
-            with _started_lock:
-                _started.add(ctx.cache_key)
+        with open_context(settings, caches) as ctx:
+            caches.claim_warm_up(ctx.cache_key)
             warm_up(ctx)
-    except Exception:
+    except Exception:  # a warm-up is only a head start: the searches build what they need
         pass

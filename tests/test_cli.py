@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.conftest import REPO
 from zhsearch.corpus.readers import read_file
 from zhsearch.corpus.segment import normalize
+from zhsearch.index.settings import Settings
 from zhsearch.web.cli import cli
 
 COMMANDS = ["index", "search", "stats", "serve", "evaluate", "settings"]
@@ -429,3 +431,10 @@ def test_every_api_search_parameter_is_a_search_option(index_dir: str) -> None:
     assert json.loads(dated.stdout)["total"] == 0
     bad = run("--index-dir", index_dir, "search", "锂", "--highlight", "maybe")
     assert bad.exit_code == 1 and "highlight" in bad.output
+
+
+def test_every_setting_has_a_line_in_the_readme():
+    """Every limit and tunable is documented where users look: the README's configuration."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [env for _name, env, _default, _help in Settings.describe() if env not in readme]
+    assert missing == []

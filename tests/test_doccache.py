@@ -7,8 +7,9 @@ import shutil
 
 from zhsearch.index.settings import Settings
 from zhsearch.index.writer import Indexer
-from zhsearch.search.context import cached, open_context
-from zhsearch.search.doccache import shown_document
+from zhsearch.search.cache import SearchCaches
+from zhsearch.search.context import open_context
+from zhsearch.search.doccache import SHOWN_DOCUMENTS, shown_document
 from zhsearch.search.request import SearchRequest
 from zhsearch.search.run import run_search
 
@@ -16,16 +17,17 @@ from zhsearch.search.run import run_search
 QUERIES = ["经济", "经济 发展", '"经济 发展"', "铁路 建设", "锂", "大飞机", "改革 -农业", "中国"]
 
 
-def _hits(settings: Settings, q: str) -> list[dict]:
-    with open_context(settings) as ctx:
+def _hits(settings: Settings, q: str, caches: SearchCaches | None = None) -> list[dict]:
+    with open_context(settings, caches) as ctx:
         request = SearchRequest.from_params({"q": q, "size": "20"}, settings)
         return [hit.to_dict() for hit in run_search(request, ctx).hits]
 
 
 def test_cached_documents_give_the_same_hits_as_fresh_ones(xwlb_two_segments):
     fresh = xwlb_two_segments.replace(document_cache_mb=0)
-    cold = {q: _hits(xwlb_two_segments, q) for q in QUERIES}
-    warm = {q: _hits(xwlb_two_segments, q) for q in reversed(QUERIES)}
+    caches = SearchCaches(xwlb_two_segments)  # shared, as a server's requests share them
+    cold = {q: _hits(xwlb_two_segments, q, caches) for q in QUERIES}
+    warm = {q: _hits(xwlb_two_segments, q, caches) for q in reversed(QUERIES)}
     for q in QUERIES:
         expected = _hits(fresh, q)
         assert expected, q
@@ -48,12 +50,13 @@ def test_a_shown_document_is_read_and_analysed_once(xwlb_two_segments):
 
 def test_cache_stays_within_its_memory_bound(xwlb_two_segments):
     small = xwlb_two_segments.replace(document_cache_mb=1)
+    caches = SearchCaches(small)
     for q in QUERIES:
-        _hits(small, q)
-    with open_context(small) as ctx:
-        lru = cached(ctx, ("shown_documents", 1_000_000), lambda: None)
-        assert 0 < lru.weight <= 1_000_000
-        assert len(lru._items) < 8 * 20  # not everything shown was kept
+        _hits(small, q, caches)
+    with open_context(small, caches) as ctx:
+        lru = ctx.cache.bounded(SHOWN_DOCUMENTS, weigh=len)
+        assert 0 < lru.weight <= 2**20
+        assert len(lru) < 8 * 20  # not everything shown was kept
 
 
 def test_a_reindex_shows_the_new_text_not_the_cached_one(tmp_path, sample_dir):

@@ -18,7 +18,8 @@ from whoosh import query as wq
 
 from zhsearch.corpus.segment import _nfkc, normalize
 from zhsearch.index.chargrams import chars_field
-from zhsearch.search.context import LRU, open_context
+from zhsearch.search.cache import LRU
+from zhsearch.search.context import open_context
 from zhsearch.search.docsets import literal_match, matching_docs
 from zhsearch.search.literal import Literal, LiteralTerm
 from zhsearch.search.ranking import query_words, rank

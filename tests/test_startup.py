@@ -7,6 +7,7 @@ import sys
 
 import zhsearch.search.arrays
 from zhsearch.index.settings import Settings
+from zhsearch.search.cache import SearchCaches
 from zhsearch.search.context import open_context
 from zhsearch.search.warmup import warm_now
 
@@ -20,13 +21,14 @@ def test_the_app_leaves_pypinyin_to_the_suggestion_lexicon() -> None:
 
 
 def test_quick_warm_up_builds_what_every_search_needs(sample_settings, monkeypatch) -> None:
-    assert set(warm_now(sample_settings)) == {"facet_arrays", "date_order"}
+    caches = SearchCaches(sample_settings)
+    assert set(warm_now(sample_settings, caches)) == {"facet_arrays", "date_order"}
 
     def rebuilt(_ctx):
         raise AssertionError("facet arrays built again after the warm-up")
 
     monkeypatch.setattr(zhsearch.search.arrays, "_build_arrays", rebuilt)
-    with open_context(sample_settings) as ctx:
+    with open_context(sample_settings, caches) as ctx:
         assert (
             len(zhsearch.search.arrays.doc_arrays(ctx).dates)
             == ctx.searcher.reader().doc_count_all()
@@ -35,4 +37,4 @@ def test_quick_warm_up_builds_what_every_search_needs(sample_settings, monkeypat
 
 def test_quick_warm_up_without_an_index_does_nothing(tmp_path) -> None:
     settings = Settings.load(overrides={"index_dir": str(tmp_path / "none")}, env={})
-    assert warm_now(settings) == {}
+    assert warm_now(settings, SearchCaches(settings)) == {}

@@ -1,6 +1,6 @@
 """The web layer: the Flask app (pages + JSON API) and the CLI.
 
-`flask --app web run` finds `create_app` here; it is imported lazily so that `web.cli` can be
+`flask --app zhsearch.web run` finds `create_app` here; it is imported lazily so that the CLI can be
 imported (and every command but `serve` run) without loading flask.
 """
 

@@ -1,4 +1,4 @@
-"""The Flask application factory: `flask --app web.app run` finds `create_app`."""
+"""The Flask application factory: `flask --app zhsearch.web.app run` finds `create_app`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 
 from zhsearch.index.settings import Settings
+from zhsearch.search.cache import SearchCaches
 from zhsearch.web.api import bp as api_bp
-from zhsearch.web.context import SETTINGS_KEY, close_search_context
+from zhsearch.web.context import CACHES_KEY, SETTINGS_KEY, close_search_context
 from zhsearch.web.errors import error_response, register_error_handlers
 from zhsearch.web.pages import bp as pages_bp
+from zhsearch.web.render import RENDERED_KEY, rendered_cache
 
 _SETTING_NAMES = frozenset(f.name for f in fields(Settings))
 
@@ -51,6 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     app.config[SETTINGS_KEY] = settings
+    app.extensions[CACHES_KEY] = SearchCaches(settings)
+    app.extensions[RENDERED_KEY] = rendered_cache()
     app.json.ensure_ascii = False  # Chinese as UTF-8, not \u escapes
     app.json.sort_keys = False  # keep the documented field order
     app.before_request(_request_limits)

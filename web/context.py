@@ -13,14 +13,21 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 
 from zhsearch.index.settings import Settings
 from zhsearch.search.budget import Budget
+from zhsearch.search.cache import SearchCaches
 from zhsearch.search.context import SearchContext, open_context
 from zhsearch.search.warmup import warm_in_background
 
 SETTINGS_KEY = "ZHSEARCH_SETTINGS"
+CACHES_KEY = "zhsearch_caches"  # app.extensions: the app's SearchCaches, made by create_app
+
+
+def app_caches(app: Flask) -> SearchCaches:
+    """The caches every request of `app` shares (per process: each pre-forked worker its own)."""
+    return app.extensions[CACHES_KEY]
 
 
 def current_settings() -> Settings:
@@ -34,10 +41,11 @@ def search_context(timeout_ms: int | None = None) -> SearchContext:
     ctx = g.get("zhsearch_context")
     if ctx is None:
         settings = current_settings()
-        ctx = open_context(settings)
+        caches = app_caches(current_app)
+        ctx = open_context(settings, caches)
         g.zhsearch_context = ctx
-        if settings.warm_up:
-            warm_in_background(settings, ctx)  # once per generation: after a reindex too
+        if settings.warm_up:  # once per generation: after a reindex too
+            warm_in_background(settings, caches, ctx.cache_key)
     if timeout_ms is not None or g.get("zhsearch_budget") is None:
         ms = current_settings().search_timeout_ms if timeout_ms is None else timeout_ms
         g.zhsearch_budget = ctx.budget = request_budget(ms, request.environ)

@@ -14,6 +14,8 @@ import gc
 from typing import Any
 
 from zhsearch.index.settings import Settings
+from zhsearch.search.cache import SearchCaches
+from zhsearch.web.context import app_caches
 from zhsearch.web.serving import ShedLoad, set_queue_depth
 
 _WARM_UP_DELAY_S = 1.0  # workers answer the first requests after a start before warming up
@@ -109,6 +111,7 @@ def serve_prefork(settings: Settings) -> None:
     global _read_timeout_s
     _read_timeout_s = float(settings.request_read_timeout_s)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    caches: list[SearchCaches] = []  # the preloaded app's, which every forked worker inherits
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -129,11 +132,13 @@ def serve_prefork(settings: Settings) -> None:
         def load(self) -> Any:
             from zhsearch.web.app import create_app
 
-            app = ShedLoad(create_app({"ZHSEARCH_SETTINGS": settings}), settings)
+            flask_app = create_app({"ZHSEARCH_SETTINGS": settings})
+            app = ShedLoad(flask_app, settings)
+            caches.append(app_caches(flask_app))
             if settings.warm_up:
                 from zhsearch.search.warmup import warm_now
 
-                warm_now(settings)
+                warm_now(settings, caches[0])
             gc.freeze()  # what the workers inherit stays shared: their collections skip it
             return app
 
@@ -147,8 +152,8 @@ def serve_prefork(settings: Settings) -> None:
         try:
             # Registering the generation now keeps the first request from starting a warm-up
             # at once: the slow steps would halve its share of the GIL.
-            with open_context(settings) as ctx:
-                warm_in_background(settings, ctx, delay=_WARM_UP_DELAY_S)
+            with open_context(settings, caches[0]) as ctx:
+                warm_in_background(settings, caches[0], ctx.cache_key, delay=_WARM_UP_DELAY_S)
         except Exception:  # no usable index yet: the first request that opens one warms it
             pass
 

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import markdown
 import nh3
+from flask import current_app, has_app_context
 
-from zhsearch.search.context import LRU
+from zhsearch.search.cache import LRU
 
 # Tags a rendered report may keep; no images, media, forms or scripts (nothing loads remotely).
 _TAGS = {
@@ -32,7 +33,12 @@ _CONTAINER_MARKER = re.compile(r">|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t])")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]
 _RENDER_CACHE_CHARS = 16_000_000  # rendered bodies kept per process (~32-64 MB)
-_RENDERED = LRU(_RENDER_CACHE_CHARS, weigh=lambda text: len(text) + 64)
+RENDERED_KEY = "zhsearch_rendered"  # app.extensions: the app's cache of rendered bodies
+
+
+def rendered_cache() -> LRU:
+    """An app's cache of sanitised report bodies (Markdown and HTML render slowly)."""
+    return LRU(_RENDER_CACHE_CHARS, weigh=lambda text: len(text) + 64)
 
 
 def sanitize(fragment: str) -> str:
@@ -112,7 +118,8 @@ def _cached_markup(content: str, kind: str, limits: tuple[int, int]) -> str | No
     """The sanitised HTML of a Markdown or HTML body (None: show it as text), from the cache
     when this body was rendered before."""
     key = (kind, limits, hashlib.sha1(content.encode("utf-8", "surrogatepass")).digest())
-    cached = _RENDERED.get(key)
+    rendered = current_app.extensions[RENDERED_KEY] if has_app_context() else None
+    cached = rendered.get(key) if rendered is not None else None
     if cached is not None:
         return cached or None
     if kind == "md":
@@ -125,7 +132,8 @@ def _cached_markup(content: str, kind: str, limits: tuple[int, int]) -> str | No
                 html_text = ""
     else:
         html_text = sanitize(content)
-    _RENDERED.put(key, html_text)
+    if rendered is not None:
+        rendered.put(key, html_text)
     return html_text or None
 
 

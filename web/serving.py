@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from zhsearch.index.settings import Settings
-from zhsearch.web.context import SETTINGS_KEY, client_gone
+from zhsearch.web.context import SETTINGS_KEY, app_caches, client_gone
 
 _RECV_BYTES = 8192  # one read of a channel; the whole request is capped by max_header_bytes
 _MAX_BODY_BYTES = 65536  # every route is a GET: a body is never needed
@@ -129,7 +129,7 @@ def serve(settings: Settings) -> None:
     app = create_app({SETTINGS_KEY: settings})
     server = create_waitress_server(app, settings)  # binds now: a busy port fails before warming
     if settings.warm_up:
-        warm_in_background(settings)
+        warm_in_background(settings, app_caches(app))
     _run(server)
 
 
