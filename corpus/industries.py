@@ -127,6 +127,7 @@ class Taxonomy:
     name: str
     fingerprint: str  # hash of the file's bytes: the index records it and asks for a rebuild
     path: str
+    user_dict: str = ""  # the user dictionary its keywords (and the articles' words) are cut with
     labels: dict[str, str] = field(default_factory=dict)
     parents: dict[str, str] = field(default_factory=dict)
     top_codes: list[str] = field(default_factory=list)
@@ -163,16 +164,18 @@ def default_taxonomy_path() -> Path:
     return Path(str(resources.files("zhsearch.corpus") / "data" / "industries.yaml"))
 
 
-def load_taxonomy(path: str = "") -> Taxonomy:
-    """The taxonomy in `path` (the bundled one when empty), parsed once per file version."""
+def load_taxonomy(path: str = "", user_dict: str = "") -> Taxonomy:
+    """The taxonomy in `path` (the bundled one when empty), parsed once per file version; its
+    keywords are cut with the index's dictionaries (bundled plus `user_dict`) so a keyword the
+    user dictionary makes one word matches that word."""
     file = Path(path).expanduser() if path else default_taxonomy_path()
     if not file.is_file():
         raise FileNotFoundError(f"industry taxonomy not found: {file}")
-    return _load(str(file.resolve()), file.stat().st_mtime_ns)
+    return _load(str(file.resolve()), file.stat().st_mtime_ns, user_dict)
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, _mtime: int) -> Taxonomy:
+def _load(path: str, _mtime: int, user_dict: str) -> Taxonomy:
     data = Path(path).read_bytes()
     doc = yaml.load(data.decode("utf-8-sig"), Loader=_SAFE_LOADER)
     if not isinstance(doc, dict) or not isinstance(doc.get("classes"), dict):
@@ -181,6 +184,7 @@ def _load(path: str, _mtime: int) -> Taxonomy:
         name=str(doc.get("name", Path(path).stem)),
         fingerprint=hashlib.sha256(data).hexdigest()[:16],
         path=path,
+        user_dict=user_dict,
     )
     for code, spec in doc["classes"].items():
         _add_class(tax, str(code), spec, path)
@@ -204,7 +208,7 @@ def _add_class(tax: Taxonomy, code: str, spec: Any, path: str) -> None:
 
 
 def _add_keywords(tax: Taxonomy, code: str, spec: dict[str, Any]) -> None:
-    seg = get_segmenter()
+    seg = get_segmenter(tax.user_dict)
     for key, weight in (("keywords", STRONG), ("weak", WEAK)):
         for keyword in spec.get(key) or []:
             words = tuple(w for w, _, _ in seg.cut(normalize(str(keyword))[0]) if not w.isspace())
@@ -660,7 +664,7 @@ def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = 
     if words is None:
         from zhsearch.corpus.facets import article_words
 
-        words = article_words(article)
+        words = article_words(article, taxonomy.user_dict)
     paragraphs = _paragraphs(article, words.body)
     title = words.title + (["。", *words.subtitle] if words.subtitle else [])
     items = _bulletin_items(title, paragraphs)

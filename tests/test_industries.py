@@ -7,7 +7,7 @@ import re
 import pytest
 
 from zhsearch.corpus.article import Article
-from zhsearch.corpus.facets import extract_facets
+from zhsearch.corpus.facets import article_words, extract_facets
 from zhsearch.corpus.industries import classify, load_taxonomy
 from zhsearch.corpus.readers import read_file
 
@@ -72,6 +72,29 @@ def test_user_taxonomy_and_its_fingerprint(tmp_path):
     result = classify(article("西湖龙井茶开采。绿茶产量增加。", title="龙井茶开采"), tax)
     assert result.codes == ["A", "A.1"]
     assert result.primary == "A"  # the only industry, named in the title: the main subject
+
+
+def test_keywords_and_facets_follow_the_user_dictionary(tmp_path):
+    user_dict = tmp_path / "user.dict"
+    user_dict.write_text("钙钛矿叠层电池\n", encoding="utf-8")
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "classes:\n  A:\n    label: 光伏\n    keywords: [钙钛矿叠层电池]\n", encoding="utf-8"
+    )
+    # xwlb: two reports of the same record
+    text = (
+        "在关键核心技术领域持续突破，自主研发的新型晶硅-钙钛矿叠层电池，光电转换效率达到33.5%，"
+        "达到世界领先水平。\n我国自主研发的晶硅-钙钛矿叠层电池达到33.9%的转换效率，"
+        "再次刷新全球太阳能电池效率的最高纪录。"
+    )
+    plain, mine = load_taxonomy(str(path)), load_taxonomy(str(path), str(user_dict))
+    assert ("钙钛矿", "叠层", "电池") in [w for e in plain.keywords.values() for w, _c, _w in e]
+    assert list(mine.keywords) == ["钙钛矿叠层电池"]  # one word, as the index cuts it
+    report = article(text)
+    extract_facets(report, mine)  # the article is cut with the taxonomy's user dictionary too
+    assert report.industries is not None and report.industries.codes == ["A"]
+    assert "钙钛矿叠层电池" in article_words(report, str(user_dict)).body
+    assert "钙钛矿叠层电池" not in article_words(report).body
 
 
 def test_bad_taxonomy_files(tmp_path):
