@@ -37,10 +37,14 @@ PROJECT_FACTOR = 1.5  # …and half as much again next to 项目/基地/生产�
 PLAIN = 0.5
 LISTED = 0.25
 MIN_SCORE = 6.0  # a tag needs about three subject sentences, or a title and a lead hit
-MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it
+MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it…
+BODY_SENTENCES = 3  # …and three when neither the title nor the lead does (a passing strand)
 DENSE_SHARE = 0.4  # or: named in the title or lead and in this share of all sentences…
 DENSE_SENTENCES = 3  # …at least this many…
 DENSE_MIN = 3.0  # …with this score
+BROAD_TERMS = 3  # or: this many distinct terms of the class…
+BROAD_SENTENCES = 3  # …over this many sentences…
+BROAD_MIN = 3.5  # …with this score (a report on spring tourism: 游客, 民宿, 文旅 in turn)
 CONCRETE_MIN = 3.0  # in a round-up of projects, one project sentence is enough
 ROUNDUP_RELATIVE = 0.1  # …as long as it is not dwarfed by the leading industry
 SURVEY_SHARE = 0.4  # with no primary, the leading class must hold this share of all evidence
@@ -84,6 +88,11 @@ _NO_EVIDENCE = {
     "aid": wordset("援助 捐赠 捐助 捐款 捐献 人道主义 驰援 援建 无偿 赠送 分配 可及性 公共产品"),
     "vaccination": wordset("接种 剂次"),
     "discipline": wordset("公款 违规 违纪 违法 腐败 受贿 贪污 问责 查处"),
+    # space science (crewed flights, the space station, lunar and Mars probes) is not an industry
+    "exploration": wordset(
+        "载人 载人航天 空间站 神舟 天宫 嫦娥 探月 天问 火星 月球 月面 月背 航天员 探测器 巡视器"
+        " 载人飞船 飞船 出舱"
+    ),
 }
 _COOPERATION = wordset("合作 交流 对接")
 _DIPLOMATIC = wordset(
@@ -290,15 +299,20 @@ class _Evidence:
         if hit.where == "lead" and hit.term not in self.lead:
             self.lead.append(hit.term)
 
-    def eligible(self) -> bool:
+    def eligible(self, body_sentences: int = BODY_SENTENCES) -> bool:
         """Enough evidence for a tag: score, the title or several sentences, and at least one
         specific term (generic words alone — 装备, 游客 — are not an industry)."""
-        if self.dense():
+        if self.dense() or self.broad():
             return True
+        spread = len(self.sentences)
         return (
             self.score >= MIN_SCORE
             and self.strong >= 1
-            and (bool(self.title) or len(self.sentences) >= MIN_SENTENCES)
+            and (
+                bool(self.title)
+                or (bool(self.lead) and spread >= MIN_SENTENCES)
+                or spread >= body_sentences
+            )
         )
 
     def dense(self) -> bool:
@@ -312,9 +326,21 @@ class _Evidence:
             and self.score >= DENSE_MIN
         )
 
+    def broad(self) -> bool:
+        """Named in the headline or lead, then several distinct terms of the class over several
+        sentences, one of them specific: the industry is carried through the text."""
+        return (
+            bool(self.title or self.lead)
+            and len(self.terms) >= BROAD_TERMS
+            and len(self.sentences) >= BROAD_SENTENCES
+            and self.specific >= 1
+            and self.score >= BROAD_MIN
+        )
+
     def secondary(self) -> bool:
         """Evidence for a secondary class: eligible, and not made of generic words and lists."""
-        return self.eligible() and self.strong >= SECONDARY_STRONG
+        # beside a main industry, a strand in two body sentences is enough
+        return self.eligible(MIN_SENTENCES) and self.strong >= SECONDARY_STRONG
 
     def concrete(self, named: bool = False) -> bool:
         """A project, plant, production line or figure of the industry; with `named`, a project
