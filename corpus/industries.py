@@ -48,6 +48,8 @@ BROAD_MIN = 3.5  # …with this score (a report on spring tourism: 游客, 民�
 CONCRETE_MIN = 3.0  # in a round-up of projects, one project sentence is enough
 ROUNDUP_RELATIVE = 0.1  # …as long as it is not dwarfed by the leading industry
 SURVEY_SHARE = 0.4  # with no primary, the leading class must hold this share of all evidence
+SURVEY_CLASSES = 6  # a news item naming this many classes, none in its title or lead…
+SURVEY_CHARS = 2000  # …and shorter than this is a survey of the economy (新质生产力): no tag
 ROUNDUP_CLASSES = 3  # a report with no main industry is a round-up when this many have projects
 ROUNDUP_DENSITY = 0.3  # …and it speaks of projects and investment (cue words per sentence)
 RELATIVE = 0.15  # a secondary class needs this share of the leading class's score
@@ -88,12 +90,16 @@ _NO_EVIDENCE = {
     "aid": wordset("援助 捐赠 捐助 捐款 捐献 人道主义 驰援 援建 无偿 赠送 分配 可及性 公共产品"),
     "vaccination": wordset("接种 剂次"),
     "discipline": wordset("公款 违规 违纪 违法 腐败 受贿 贪污 问责 查处"),
+    # a medicine used to treat patients is care, not the pharmaceutical industry (unless the
+    # sentence speaks of making or developing it: see _context)
+    "treatment": wordset("治疗 救治 患者 病例 诊疗 病人 治愈 重症 轻症 康复"),
     # space science (crewed flights, the space station, lunar and Mars probes) is not an industry
     "exploration": wordset(
         "载人 载人航天 空间站 神舟 天宫 嫦娥 探月 天问 火星 月球 月面 月背 航天员 探测器 巡视器"
         " 载人飞船 飞船 出舱"
     ),
 }
+_MAKING = wordset("研发 研制 生产 产能 产量 企业 产业 上市 审批 集采 采购 供应")
 _COOPERATION = wordset("合作 交流 对接")
 _DIPLOMATIC = wordset(
     "双方 两国 中方 我方 各方 各国 伙伴 一带一路 多边 双边 会谈 会见 通电话 互利 共赢"
@@ -469,7 +475,7 @@ def _context(
     if _figurative(seq, start, end):
         return "metaphor"
     for reason, cues in _NO_EVIDENCE.items():
-        if sentence & cues:
+        if sentence & cues and not (reason == "treatment" and sentence & _MAKING):
             return reason
     if sentence & _COOPERATION and sentence & _DIPLOMATIC:
         return "cooperation"
@@ -675,6 +681,17 @@ def _rank(
     return [c for c in concrete if found[c].score >= ROUNDUP_RELATIVE * best], ""
 
 
+def _survey(found: dict[str, _Evidence], chars: int) -> bool:
+    """A short item naming many industries and leading with none of them (neither title nor
+    lead names one) surveys the economy: its industries are mentions."""
+    named = [e for e in found.values() if e.score > 0]
+    return (
+        chars < SURVEY_CHARS
+        and len(named) >= SURVEY_CLASSES
+        and not any(e.title or e.lead for e in named)
+    )
+
+
 def _primary(found: dict[str, _Evidence], eligible: list[str], total: float) -> str:
     """The leading class when it clearly leads (score, margin over the next, share of all)."""
     scores = [found[c].score for c in eligible]
@@ -701,7 +718,10 @@ def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = 
     found = evidence(taxonomy, text)
     roundup = _project_density(text) >= ROUNDUP_DENSITY
     long_text = len(article.content) >= LONG_CHARS
-    tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup, long_text)
+    if _survey(found, len(article.content)):
+        tagged, primary = [], ""
+    else:
+        tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup, long_text)
     if long_report:
         tagged = tagged[:REPORT_LEADING]
     result = _result(taxonomy, found, tagged, primary)
