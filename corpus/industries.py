@@ -73,7 +73,7 @@ _SUBJECT_CUES = wordset(
     " 产业园 制造 研发 研制 产品 销售 销量 出口 市场 规模 增加值 营收 营业收入 订单 产业链 集群"
     " 龙头 扩建 量产 建成 首飞 发射 接待 收入 消费 链主 专精特新 智能工厂 产业化"
     # tourism is reported through what visitors do, not through production words
-    " 出游 游览 观光 旅行 打卡 客流 人次 入住 预订 线路"
+    " 出游 游览 观光 旅行 打卡 客流 人次 入住 预订 线路 赏花 踏青 游玩 赏景 游园 研学 露营 自驾"
 )
 _PROJECT_CUES = wordset(
     "项目 产业园 产业园区 基地 生产线 生产基地 工厂 厂房 投产 开工 落地 签约 产能 扩建 量产"
