@@ -718,13 +718,17 @@ def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = 
     found = evidence(taxonomy, text)
     roundup = _project_density(text) >= ROUNDUP_DENSITY
     long_text = len(article.content) >= LONG_CHARS
-    if _survey(found, len(article.content)):
+    survey = _survey(found, len(article.content))
+    if survey:
         tagged, primary = [], ""
     else:
         tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup, long_text)
     if long_report:
         tagged = tagged[:REPORT_LEADING]
     result = _result(taxonomy, found, tagged, primary)
+    if survey:
+        for code in result.mentions:
+            result.evidence[code] = "survey of many industries; " + result.evidence[code]
     if long_report:
         for code in result.mentions:
             if found[code].eligible():

@@ -302,6 +302,25 @@ def test_names_of_organisations_are_not_industries():
             "T05",
             "tool",
         ),
+        (
+            "世卫组织：中医药能有效治疗新冠肺炎",
+            [
+                "会议最终形成的报告指出，中药能有效治疗新冠肺炎，减少轻型、普通型病例转为重症的情况。"
+                "报告还建议成员国在其卫生体系及监管框架中考虑将中医药纳入新冠肺炎临床管理规划。"
+            ],
+            "T14",
+            "treatment",
+        ),
+        (
+            "神舟十七号载人飞船发射任务取得圆满成功",
+            [
+                "搭载神舟十七号载人飞船的长征二号F遥十七运载火箭在酒泉卫星发射中心点火发射，"
+                "顺利将汤洪波、唐胜杰、江新林三名航天员送入太空，飞船顺利进入预定轨道。",
+                "约10分钟后，神舟十七号载人飞船与火箭成功分离，进入预定轨道，航天员乘组状态良好。",
+            ],
+            "T06",
+            "exploration",
+        ),
     ],
 )
 def test_passing_senses_are_mentions_with_their_reason(title, paragraphs, code, reason):
@@ -342,6 +361,45 @@ def test_a_report_about_tourism_speaks_of_visitors():
     )
     assert top(result.codes) == {"T15"}
     assert "lead 文旅" in result.evidence["T15"]
+
+
+# Whole xwlb items (read by id from ../shared, never copied here) the issue-16 rules were tuned
+# on: (id, classes tagged, a class that must only be mentioned, a word of its evidence).
+XWLB_ITEMS = [
+    # surveys of the economy naming six or seven classes, none in the headline or the lead
+    ("xwlb-VIDENedr8L6Z3OG4Kvg3A0IN260107", set(), "T06", "survey of many industries"),
+    ("xwlb-VIDEftgmcm5H7LaBpOrrkDk5241223", set(), "T06", "survey of many industries"),
+    # macro reports with one class in two body sentences: not their subject
+    ("xwlb-VIDEZMYQONEXRtWTFN4SVKW7211019", set(), "T05", "2 sentences"),
+    ("xwlb-VIDEzD4C6lfzitvlX2K3KGVx231101", set(), "T05", "2 sentences"),
+    # space science and crewed flights are not the aerospace industry
+    ("xwlb-VIDEWLcMIX0yffRoa47BOQog210424", set(), "T06", "exploration"),
+    # spring-outing reports: visitors, homestays and 文旅 through the text (broad), or sightseeing
+    # words as the subject of its sentences (赏花, 踏青)
+    ("xwlb-VIDE6noe6XUG23HtiwbO25aH240408", {"T15"}, "", ""),
+    ("xwlb-VIDEfSOyJbidt7XczvwADueH260204", {"T15"}, "", ""),
+]
+
+
+@pytest.fixture(scope="module")
+def xwlb_items(shared_dir):
+    from zhsearch.corpus.evaluate import read_articles
+
+    ids = {key for key, *_ in XWLB_ITEMS}
+    articles = read_articles([shared_dir / "corpora" / "xwlb.jsonl.gz"], ids)
+    taxonomy = load_taxonomy()
+    for art in articles:
+        extract_facets(art, taxonomy)
+    return {art.id: art.industries for art in articles}
+
+
+@pytest.mark.parametrize(("key", "tagged", "mention", "reason"), XWLB_ITEMS)
+def test_what_whole_news_items_are_about(xwlb_items, key, tagged, mention, reason):
+    result = xwlb_items[key]
+    assert top(result.codes) == tagged
+    if mention:
+        assert mention in result.mentions
+        assert reason in result.evidence[mention]
 
 
 BULLETIN = [
