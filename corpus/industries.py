@@ -38,7 +38,8 @@ PLAIN = 0.5
 LISTED = 0.25
 MIN_SCORE = 6.0  # a tag needs about three subject sentences, or a title and a lead hit
 MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it…
-BODY_SENTENCES = 3  # …and three when neither the title nor the lead does (a passing strand)
+BODY_SENTENCES = 3  # …and three when neither the title nor the lead does (a passing strand)…
+BODY_MIN = 9.0  # …unless two body sentences carry this much (an industry's own figures paragraph)
 DENSE_SHARE = 0.4  # or: named in the title or lead and in this share of all sentences…
 DENSE_SENTENCES = 3  # …at least this many…
 DENSE_MIN = 3.0  # …with this score
@@ -105,6 +106,7 @@ _DIPLOMATIC = wordset(
     "双方 两国 中方 我方 各方 各国 伙伴 一带一路 多边 双边 会谈 会见 通电话 互利 共赢"
     " 全面战略 命运共同体 外长 总统 总理 国王"
 )
+_SOURCE_NEXT = wordset("显示 表明 监测显示 统计显示")
 _TOOL_VERBS = wordset("运用 利用 借助 依托 应用 采用 通过 使用 依靠 用好 启用")
 # General-purpose technologies are often the means of something else: epidemic control, rescue,
 # monitoring, governance. In such a sentence, with nothing about their industry, they are tools.
@@ -123,8 +125,12 @@ _FIGURATIVE = wordset(
 )
 # 汽车|产销量, 疫苗|企业: a generic keyword right before one of these names its industry.
 _MEASURE_NEXT = wordset("产销量 产销 产量 销量 产值 产能 出口 企业 行业 产业 工业 产业链 制造 生产")
-# 钢铁行业, 钢铁企业: one dictionary token made of a keyword and an industry suffix.
-_COMPOUND_SUFFIXES = ("行业", "企业", "产业", "工业")
+# 钢铁行业, 汽车出口, 汽车销量: one dictionary token made of a keyword and an industry or measure
+# suffix (longest first, so 产销量 is not taken for 销量).
+_COMPOUND_SUFFIXES = (
+    *("产销量", "行业", "企业", "产业", "工业"),
+    *("出口", "产量", "销量", "产销", "产值"),
+)
 _FIELD_WORDS = wordset("领域 行业 产业 方面")
 _INDUSTRY_WORDS = wordset("产业 行业 企业 产值 产量 营收 产业链 制造 生产 投资")
 _BULLETIN = ("快讯", "简讯", "速览", "速递")
@@ -318,6 +324,7 @@ class _Evidence:
                 bool(self.title)
                 or (bool(self.lead) and spread >= MIN_SENTENCES)
                 or spread >= body_sentences
+                or (spread >= MIN_SENTENCES and self.score >= BODY_MIN)
             )
         )
 
@@ -396,7 +403,8 @@ def _spans(seq: list[str], ends: frozenset[str]) -> list[tuple[int, int]]:
 
 def _evidence_matches(taxonomy: Taxonomy, seq: list[str]) -> list[tuple[int, int, str, float]]:
     """Keyword runs as keyword_matches finds them, plus tokens made of a keyword and an industry
-    suffix (钢铁行业), and generic keywords made specific by the next word (汽车|产销量)."""
+    or measure suffix (钢铁行业, 汽车出口), and generic keywords made specific by the next word
+    (汽车|产销量)."""
     found = []
     covered: set[int] = set()
     for start, end, code, weight in keyword_matches(taxonomy, seq):
@@ -481,6 +489,8 @@ def _context(
         return "cooperation"
     if _used_as_tool(seq, start):
         return "tool"
+    if end < len(seq) and seq[end] in _SOURCE_NEXT:
+        return "source"  # 商务大数据显示: the data a figure comes from
     if (
         "".join(seq[start:end]) in _MEANS
         and sentence & _GOVERNANCE
