@@ -46,11 +46,15 @@ DENSE_MIN = 3.0  # …with this score
 BROAD_TERMS = 3  # or: this many distinct terms of the class…
 BROAD_SENTENCES = 3  # …over this many sentences…
 BROAD_MIN = 3.5  # …with this score (a report on spring tourism: 游客, 民宿, 文旅 in turn)
+WIDE_TERMS = 4  # …or, named in neither, this many distinct terms…
+WIDE_SENTENCES = 5  # …over this many sentences…
+WIDE_MIN = 8.0  # …with this score
 CONCRETE_MIN = 3.0  # in a round-up of projects, one project sentence is enough
 ROUNDUP_RELATIVE = 0.1  # …as long as it is not dwarfed by the leading industry
 SURVEY_SHARE = 0.4  # with no primary, the leading class must hold this share of all evidence
 SURVEY_CLASSES = 6  # a news item naming this many classes, none in its title or lead…
-SURVEY_CHARS = 2000  # …and shorter than this is a survey of the economy (新质生产力): no tag
+SURVEY_CHARS = 2000  # …and shorter than this is a survey of the economy (新质生产力): no tag,
+SURVEY_LEADER = 0.6  # …unless one class holds this share of all evidence (appliance trade-ins)
 ROUNDUP_CLASSES = 3  # a report with no main industry is a round-up when this many have projects
 ROUNDUP_DENSITY = 0.3  # …and it speaks of projects and investment (cue words per sentence)
 RELATIVE = 0.15  # a secondary class needs this share of the leading class's score
@@ -93,7 +97,7 @@ _NO_EVIDENCE = {
     "discipline": wordset("公款 违规 违纪 违法 腐败 受贿 贪污 问责 查处"),
     # a medicine used to treat patients is care, not the pharmaceutical industry (unless the
     # sentence speaks of making or developing it: see _context)
-    "treatment": wordset("治疗 救治 患者 病例 诊疗 病人 治愈 重症 轻症 康复"),
+    "treatment": wordset("治疗 救治 患者 病例 诊疗 病人 治愈 重症 轻症"),
     # space science (crewed flights, the space station, lunar and Mars probes) is not an industry
     "exploration": wordset(
         "载人 载人航天 空间站 神舟 天宫 嫦娥 探月 天问 火星 月球 月面 月背 航天员 探测器 巡视器"
@@ -101,10 +105,10 @@ _NO_EVIDENCE = {
     ),
 }
 _MAKING = wordset("研发 研制 生产 产能 产量 企业 产业 上市 审批 集采 采购 供应")
-_COOPERATION = wordset("合作 交流 对接")
+_COOPERATION = wordset("合作 交流 对接 培训")
 _DIPLOMATIC = wordset(
     "双方 两国 中方 我方 各方 各国 伙伴 一带一路 多边 双边 会谈 会见 通电话 互利 共赢"
-    " 全面战略 命运共同体 外长 总统 总理 国王"
+    " 全面战略 命运共同体 外长 总统 总理 国王 发展中国家 南方国家 全球南方 金砖国家"
 )
 _SOURCE_NEXT = wordset("显示 表明 监测显示 统计显示")
 _TOOL_VERBS = wordset("运用 利用 借助 依托 应用 采用 通过 使用 依靠 用好 启用")
@@ -132,6 +136,7 @@ _COMPOUND_SUFFIXES = (
     *("出口", "产量", "销量", "产销", "产值"),
 )
 _FIELD_WORDS = wordset("领域 行业 产业 方面")
+_TOPIC_WORDS = wordset("领域 议题 话题 问题 方面")
 _INDUSTRY_WORDS = wordset("产业 行业 企业 产值 产量 营收 产业链 制造 生产 投资")
 _BULLETIN = ("快讯", "简讯", "速览", "速递")
 _HEADLINE_CHARS = 40
@@ -341,7 +346,15 @@ class _Evidence:
 
     def broad(self) -> bool:
         """Named in the headline or lead, then several distinct terms of the class over several
-        sentences, one of them specific: the industry is carried through the text."""
+        sentences, one of them specific: the industry is carried through the text. Without the
+        headline or lead, more terms over more sentences (a holiday report on visitors)."""
+        if (
+            len(self.terms) >= WIDE_TERMS
+            and len(self.sentences) >= WIDE_SENTENCES
+            and self.specific >= 1
+            and self.score >= WIDE_MIN
+        ):
+            return True
         return (
             bool(self.title or self.lead)
             and len(self.terms) >= BROAD_TERMS
@@ -537,14 +550,14 @@ def _in_org(seq: list[str], end: int) -> bool:
 
 
 def _in_field_list(seq: list[str], end: int) -> bool:
-    """…、旅游、农业等领域, 软件和信息技术等新兴服务业: a keyword followed, in its clause, by
-    领域 or by 等/相关 and a sector word (…业)."""
+    """…、旅游、农业等领域, 软件和信息技术等新兴服务业, …、人工智能、全球卫生等议题: a keyword
+    followed, in its clause, by 领域 or by 等/相关 and a sector word (…业) or a topic word."""
     for j in range(end, min(len(seq), end + _LIST_WINDOW)):
         word = seq[j]
         if word == "领域":
             return True
         if word in ("等", "相关") and any(
-            w == "领域" or (w.endswith("业") and len(w) >= 2) for w in seq[j + 1 : j + 4]
+            w in _TOPIC_WORDS or (w.endswith("业") and len(w) >= 2) for w in seq[j + 1 : j + 4]
         ):
             return True
         if word != "、" and not is_wordlike(word):
@@ -695,10 +708,12 @@ def _survey(found: dict[str, _Evidence], chars: int) -> bool:
     """A short item naming many industries and leading with none of them (neither title nor
     lead names one) surveys the economy: its industries are mentions."""
     named = [e for e in found.values() if e.score > 0]
+    total = sum(e.score for e in named)
     return (
         chars < SURVEY_CHARS
         and len(named) >= SURVEY_CLASSES
         and not any(e.title or e.lead for e in named)
+        and not any(e.score >= SURVEY_LEADER * total for e in named)
     )
 
 

@@ -378,6 +378,15 @@ XWLB_ITEMS = [
     # words as the subject of its sentences (赏花, 踏青)
     ("xwlb-VIDE6noe6XUG23HtiwbO25aH240408", {"T15"}, "", ""),
     ("xwlb-VIDEfSOyJbidt7XczvwADueH260204", {"T15"}, "", ""),
+    # a holiday report carried by four tourism terms over eight sentences, none in title or lead
+    ("xwlb-VIDEJQA4IG8ENhoRSKgF9nKw211004", {"T15"}, "", ""),
+    # many classes named, but appliances hold most of the evidence: not a survey
+    ("xwlb-VIDEI67jHNvOg01r2NquEytH241226", {"T16"}, "T05", "1 sentences"),
+    # 汽车出口 is one dictionary word: still 汽车, made specific by the measure
+    ("xwlb-VIDEalG743bhbE5Fjpm5O1kU230525", {"T07"}, "", ""),
+    # 商务大数据显示: the source of a figure; 人工智能 among 等议题, and training for the south
+    ("xwlb-VIDEpe2hZwvEB4VCJtOcLJnb260217", set(), "T05", "source 3"),
+    ("xwlb-VIDEz82XsajC1mqn7FTWCTn6250708", set(), "T05", "cooperation 2, list 1"),
 ]
 
 
