@@ -10,7 +10,7 @@ from zhsearch.corpus.regions import extract_region
 from zhsearch.corpus.segment import get_segmenter, normalize
 
 # Bump when the extraction rules change what they output: indexes record it and ask for a rebuild.
-FACETS_VERSION = "1"
+FACETS_VERSION = "2"
 
 
 @dataclass
