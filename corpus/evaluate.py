@@ -2,7 +2,7 @@
 
 Two label formats are read: seeds-gold.json (keys "000", "004a" with a "file" field, matched to
 the bundled sample by file name and position) and labels keyed by article id (the xwlb sample).
-Run as `python -m corpus.evaluate LABELS [--corpus PATH]`.
+Run as `zhsearch evaluate LABELS [--corpus PATH]` or `python -m zhsearch.corpus.evaluate …`.
 """
 
 from __future__ import annotations
@@ -89,12 +89,16 @@ def _article_for(
 
 
 def evaluate(
-    labels_path: str | Path, articles: Iterable[Article], taxonomy_path: str = "", split: str = ""
+    labels_path: str | Path,
+    articles: Iterable[Article],
+    taxonomy_path: str = "",
+    split: str = "",
+    user_dict: str = "",
 ) -> dict:
     """Run extraction on the labelled articles (replacing their facets) and score it; returns
     every number and the failures."""
     golds = load_labels(labels_path, split)
-    taxonomy = load_taxonomy(taxonomy_path)
+    taxonomy = load_taxonomy(taxonomy_path, user_dict)
     by_id: dict[str, Article] = {}
     by_file: dict[tuple[str, int], Article] = {}
     for article in articles:
@@ -314,32 +318,6 @@ def _read_jsonl_subset(path: Path, ids: set[str]) -> list[Article]:
         return read_file(subset).articles
 
 
-def draw_sample(
-    path: str | Path, seed: int = 2026, sizes: tuple[int, int, int] = (40, 50, 30)
-) -> list[str]:
-    """Reproducibly draw xwlb ids to label: titles with a place prefix (陕西：…), other items about
-    projects or industry, and any other items, in the given numbers."""
-    gaz = gazetteer()
-    prefixed, industrial, other = [], [], []
-    cue = re.compile("项目|产业|投资|企业|园区|开发区|制造|工厂|招商")
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            title, content = record.get("title", ""), record.get("content", "")
-            m = re.match(r"\[视频\]([^：:]{2,8})[：:]", title)
-            if m and gaz.lookup(m.group(1)):  # (the sample was drawn with the non-strict lookup)
-                prefixed.append(record["id"])
-            elif 300 <= len(content) <= 4000 and cue.search(title + content):
-                industrial.append(record["id"])
-            else:
-                other.append(record["id"])
-    rng = random.Random(seed)
-    picks: list[str] = []
-    for pool, size in zip((prefixed, industrial, other), sizes, strict=True):
-        picks.extend(rng.sample(sorted(pool), size))
-    return picks
-
-
 def draw_industry_sample(
     path: str | Path,
     seed: int,
@@ -347,13 +325,14 @@ def draw_industry_sample(
     since: str = "2019",
     exclude: Iterable[str] = (),
     taxonomy_path: str = "",
+    user_dict: str = "",
 ) -> dict[str, str]:
     """Reproducibly draw xwlb ids dated `since` or later, `per_stratum` whose text holds a taxonomy
     keyword ("keyword") and as many without one ("none"): general news, as an analyst meets it."""
     from zhsearch.corpus.facets import article_words
     from zhsearch.corpus.industries import keyword_matches
 
-    taxonomy = load_taxonomy(taxonomy_path)
+    taxonomy = load_taxonomy(taxonomy_path, user_dict)
     skip = set(exclude)
     lines: dict[str, str] = {}
     with gzip.open(path, "rt", encoding="utf-8") as handle:
@@ -373,7 +352,7 @@ def draw_industry_sample(
             article = by_id.get(doc_id)
             if article is None:
                 continue
-            words = article_words(article)
+            words = article_words(article, user_dict)
             hit = any(keyword_matches(taxonomy, seq) for seq in (words.title, words.body))
             stratum = "keyword" if hit else "none"
             if wanted[stratum]:
@@ -391,50 +370,6 @@ def _read_lines(lines: list[str]) -> list[Article]:
         subset = Path(tmp) / "subset.jsonl"
         subset.write_text("".join(lines), encoding="utf-8")
         return read_file(subset).articles
-
-
-_PREFIX = re.compile(r"^\[视频\]([^：:，,\s]{2,8})[：:]")
-
-
-def prefix_agreement(path: str | Path) -> dict[str, Any]:
-    """How often the region chosen for an xwlb item agrees with its title's place prefix
-    (`[视频]陕西：…`), with the title as is and with the prefix removed (body evidence only)."""
-    from zhsearch.corpus.regions import extract_region
-
-    gaz = gazetteer()
-    expected: dict[str, str] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            m = _PREFIX.match(record.get("title", ""))
-            code = gaz.lookup(m.group(1), strict=True) if m else None
-            if code:
-                expected[record["id"]] = code
-    counts = {"items": 0, "exact": 0, "inside": 0, "province": 0}
-    blind = {"exact": 0, "inside": 0, "province": 0, "national_or_unknown": 0}
-    for article in read_articles([path], set(expected)):
-        code = expected[article.id]
-        counts["items"] += 1
-        _agree(counts, gaz, code, extract_region(article))
-        article.title = _PREFIX.sub("", article.title)
-        region = extract_region(article)
-        _agree(blind, gaz, code, region)
-        blind["national_or_unknown"] += region.status != "about"
-    n = counts["items"]
-    return {
-        "items": n,
-        "with_prefix": {k: _ratio(v, n) for k, v in counts.items() if k != "items"},
-        "prefix_removed": {k: _ratio(v, n) for k, v in blind.items()},
-    }
-
-
-def _agree(counts: dict[str, int], gaz: Any, code: str, region: Region) -> None:
-    """Exact: the prefix's unit; inside: it or a unit within it; province: same province."""
-    if region.status != "about":
-        return
-    counts["exact"] += region.code == code
-    counts["inside"] += code in gaz.ancestors(region.code)
-    counts["province"] += region.code[:2] == code[:2]
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -488,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("labels", help="labels JSON (seeds-gold.json or an id-keyed file)")
     parser.add_argument("--corpus", action="append", help="corpus file or folder (default: sample)")
     parser.add_argument("--taxonomy", default="", help="industry taxonomy YAML (default: bundled)")
+    parser.add_argument("--user-dict", default="", help="user dictionary the index is built with")
     parser.add_argument("--split", default="", help="score only this split of the labels")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--quiet", action="store_true", help="leave out the list of failures")
@@ -500,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from zhsearch.corpus.readers import sample_dir
 
         articles = read_articles([sample_dir()])
-    result = evaluate(args.labels, articles, args.taxonomy, args.split)
+    result = evaluate(args.labels, articles, args.taxonomy, args.split, args.user_dict)
     print(
         json.dumps(result, ensure_ascii=False, indent=1)
         if args.json

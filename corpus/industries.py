@@ -37,13 +37,24 @@ PROJECT_FACTOR = 1.5  # …and half as much again next to 项目/基地/生产�
 PLAIN = 0.5
 LISTED = 0.25
 MIN_SCORE = 6.0  # a tag needs about three subject sentences, or a title and a lead hit
-MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it
+MIN_SENTENCES = 2  # …spread over at least two sentences unless the title names it…
+BODY_SENTENCES = 3  # …and three when neither the title nor the lead does (a passing strand)…
+BODY_MIN = 9.0  # …unless two body sentences carry this much (an industry's own figures paragraph)
 DENSE_SHARE = 0.4  # or: named in the title or lead and in this share of all sentences…
 DENSE_SENTENCES = 3  # …at least this many…
 DENSE_MIN = 3.0  # …with this score
+BROAD_TERMS = 3  # or: this many distinct terms of the class…
+BROAD_SENTENCES = 3  # …over this many sentences…
+BROAD_MIN = 3.5  # …with this score (a report on spring tourism: 游客, 民宿, 文旅 in turn)
+WIDE_TERMS = 4  # …or, named in neither, this many distinct terms…
+WIDE_SENTENCES = 5  # …over this many sentences…
+WIDE_MIN = 8.0  # …with this score
 CONCRETE_MIN = 3.0  # in a round-up of projects, one project sentence is enough
 ROUNDUP_RELATIVE = 0.1  # …as long as it is not dwarfed by the leading industry
 SURVEY_SHARE = 0.4  # with no primary, the leading class must hold this share of all evidence
+SURVEY_CLASSES = 6  # a news item naming this many classes, none in its title or lead…
+SURVEY_CHARS = 2000  # …and shorter than this is a survey of the economy (新质生产力): no tag,
+SURVEY_LEADER = 0.6  # …unless one class holds this share of all evidence (appliance trade-ins)
 ROUNDUP_CLASSES = 3  # a report with no main industry is a round-up when this many have projects
 ROUNDUP_DENSITY = 0.3  # …and it speaks of projects and investment (cue words per sentence)
 RELATIVE = 0.15  # a secondary class needs this share of the leading class's score
@@ -67,7 +78,7 @@ _SUBJECT_CUES = wordset(
     " 产业园 制造 研发 研制 产品 销售 销量 出口 市场 规模 增加值 营收 营业收入 订单 产业链 集群"
     " 龙头 扩建 量产 建成 首飞 发射 接待 收入 消费 链主 专精特新 智能工厂 产业化"
     # tourism is reported through what visitors do, not through production words
-    " 出游 游览 观光 旅行 打卡 客流 人次 入住 预订 线路"
+    " 出游 游览 观光 旅行 打卡 客流 人次 入住 预订 线路 赏花 踏青 游玩 赏景 游园 研学 露营 自驾"
 )
 _PROJECT_CUES = wordset(
     "项目 产业园 产业园区 基地 生产线 生产基地 工厂 厂房 投产 开工 落地 签约 产能 扩建 量产"
@@ -84,12 +95,22 @@ _NO_EVIDENCE = {
     "aid": wordset("援助 捐赠 捐助 捐款 捐献 人道主义 驰援 援建 无偿 赠送 分配 可及性 公共产品"),
     "vaccination": wordset("接种 剂次"),
     "discipline": wordset("公款 违规 违纪 违法 腐败 受贿 贪污 问责 查处"),
+    # a medicine used to treat patients is care, not the pharmaceutical industry (unless the
+    # sentence speaks of making or developing it: see _context)
+    "treatment": wordset("治疗 救治 患者 病例 诊疗 病人 治愈 重症 轻症"),
+    # space science (crewed flights, the space station, lunar and Mars probes) is not an industry
+    "exploration": wordset(
+        "载人 载人航天 空间站 神舟 天宫 嫦娥 探月 天问 火星 月球 月面 月背 航天员 探测器 巡视器"
+        " 载人飞船 飞船 出舱"
+    ),
 }
-_COOPERATION = wordset("合作 交流 对接")
+_MAKING = wordset("研发 研制 生产 产能 产量 企业 产业 上市 审批 集采 采购 供应")
+_COOPERATION = wordset("合作 交流 对接 培训")
 _DIPLOMATIC = wordset(
     "双方 两国 中方 我方 各方 各国 伙伴 一带一路 多边 双边 会谈 会见 通电话 互利 共赢"
-    " 全面战略 命运共同体 外长 总统 总理 国王"
+    " 全面战略 命运共同体 外长 总统 总理 国王 发展中国家 南方国家 全球南方 金砖国家"
 )
+_SOURCE_NEXT = wordset("显示 表明 监测显示 统计显示")
 _TOOL_VERBS = wordset("运用 利用 借助 依托 应用 采用 通过 使用 依靠 用好 启用")
 # General-purpose technologies are often the means of something else: epidemic control, rescue,
 # monitoring, governance. In such a sentence, with nothing about their industry, they are tools.
@@ -108,9 +129,14 @@ _FIGURATIVE = wordset(
 )
 # 汽车|产销量, 疫苗|企业: a generic keyword right before one of these names its industry.
 _MEASURE_NEXT = wordset("产销量 产销 产量 销量 产值 产能 出口 企业 行业 产业 工业 产业链 制造 生产")
-# 钢铁行业, 钢铁企业: one dictionary token made of a keyword and an industry suffix.
-_COMPOUND_SUFFIXES = ("行业", "企业", "产业", "工业")
+# 钢铁行业, 汽车出口, 汽车销量: one dictionary token made of a keyword and an industry or measure
+# suffix (longest first, so 产销量 is not taken for 销量).
+_COMPOUND_SUFFIXES = (
+    *("产销量", "行业", "企业", "产业", "工业"),
+    *("出口", "产量", "销量", "产销", "产值"),
+)
 _FIELD_WORDS = wordset("领域 行业 产业 方面")
+_TOPIC_WORDS = wordset("领域 议题 话题 问题 方面")
 _INDUSTRY_WORDS = wordset("产业 行业 企业 产值 产量 营收 产业链 制造 生产 投资")
 _BULLETIN = ("快讯", "简讯", "速览", "速递")
 _HEADLINE_CHARS = 40
@@ -127,6 +153,7 @@ class Taxonomy:
     name: str
     fingerprint: str  # hash of the file's bytes: the index records it and asks for a rebuild
     path: str
+    user_dict: str = ""  # the user dictionary its keywords (and the articles' words) are cut with
     labels: dict[str, str] = field(default_factory=dict)
     parents: dict[str, str] = field(default_factory=dict)
     top_codes: list[str] = field(default_factory=list)
@@ -163,16 +190,18 @@ def default_taxonomy_path() -> Path:
     return Path(str(resources.files("zhsearch.corpus") / "data" / "industries.yaml"))
 
 
-def load_taxonomy(path: str = "") -> Taxonomy:
-    """The taxonomy in `path` (the bundled one when empty), parsed once per file version."""
+def load_taxonomy(path: str = "", user_dict: str = "") -> Taxonomy:
+    """The taxonomy in `path` (the bundled one when empty), parsed once per file version; its
+    keywords are cut with the index's dictionaries (bundled plus `user_dict`) so a keyword the
+    user dictionary makes one word matches that word."""
     file = Path(path).expanduser() if path else default_taxonomy_path()
     if not file.is_file():
         raise FileNotFoundError(f"industry taxonomy not found: {file}")
-    return _load(str(file.resolve()), file.stat().st_mtime_ns)
+    return _load(str(file.resolve()), file.stat().st_mtime_ns, user_dict)
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, _mtime: int) -> Taxonomy:
+def _load(path: str, _mtime: int, user_dict: str) -> Taxonomy:
     data = Path(path).read_bytes()
     doc = yaml.load(data.decode("utf-8-sig"), Loader=_SAFE_LOADER)
     if not isinstance(doc, dict) or not isinstance(doc.get("classes"), dict):
@@ -181,6 +210,7 @@ def _load(path: str, _mtime: int) -> Taxonomy:
         name=str(doc.get("name", Path(path).stem)),
         fingerprint=hashlib.sha256(data).hexdigest()[:16],
         path=path,
+        user_dict=user_dict,
     )
     for code, spec in doc["classes"].items():
         _add_class(tax, str(code), spec, path)
@@ -204,7 +234,7 @@ def _add_class(tax: Taxonomy, code: str, spec: Any, path: str) -> None:
 
 
 def _add_keywords(tax: Taxonomy, code: str, spec: dict[str, Any]) -> None:
-    seg = get_segmenter()
+    seg = get_segmenter(tax.user_dict)
     for key, weight in (("keywords", STRONG), ("weak", WEAK)):
         for keyword in spec.get(key) or []:
             words = tuple(w for w, _, _ in seg.cut(normalize(str(keyword))[0]) if not w.isspace())
@@ -286,15 +316,21 @@ class _Evidence:
         if hit.where == "lead" and hit.term not in self.lead:
             self.lead.append(hit.term)
 
-    def eligible(self) -> bool:
+    def eligible(self, body_sentences: int = BODY_SENTENCES) -> bool:
         """Enough evidence for a tag: score, the title or several sentences, and at least one
         specific term (generic words alone — 装备, 游客 — are not an industry)."""
-        if self.dense():
+        if self.dense() or self.broad():
             return True
+        spread = len(self.sentences)
         return (
             self.score >= MIN_SCORE
             and self.strong >= 1
-            and (bool(self.title) or len(self.sentences) >= MIN_SENTENCES)
+            and (
+                bool(self.title)
+                or (bool(self.lead) and spread >= MIN_SENTENCES)
+                or spread >= body_sentences
+                or (spread >= MIN_SENTENCES and self.score >= BODY_MIN)
+            )
         )
 
     def dense(self) -> bool:
@@ -308,9 +344,29 @@ class _Evidence:
             and self.score >= DENSE_MIN
         )
 
+    def broad(self) -> bool:
+        """Named in the headline or lead, then several distinct terms of the class over several
+        sentences, one of them specific: the industry is carried through the text. Without the
+        headline or lead, more terms over more sentences (a holiday report on visitors)."""
+        if (
+            len(self.terms) >= WIDE_TERMS
+            and len(self.sentences) >= WIDE_SENTENCES
+            and self.specific >= 1
+            and self.score >= WIDE_MIN
+        ):
+            return True
+        return (
+            bool(self.title or self.lead)
+            and len(self.terms) >= BROAD_TERMS
+            and len(self.sentences) >= BROAD_SENTENCES
+            and self.specific >= 1
+            and self.score >= BROAD_MIN
+        )
+
     def secondary(self) -> bool:
         """Evidence for a secondary class: eligible, and not made of generic words and lists."""
-        return self.eligible() and self.strong >= SECONDARY_STRONG
+        # beside a main industry, a strand in two body sentences is enough
+        return self.eligible(MIN_SENTENCES) and self.strong >= SECONDARY_STRONG
 
     def concrete(self, named: bool = False) -> bool:
         """A project, plant, production line or figure of the industry; with `named`, a project
@@ -360,7 +416,8 @@ def _spans(seq: list[str], ends: frozenset[str]) -> list[tuple[int, int]]:
 
 def _evidence_matches(taxonomy: Taxonomy, seq: list[str]) -> list[tuple[int, int, str, float]]:
     """Keyword runs as keyword_matches finds them, plus tokens made of a keyword and an industry
-    suffix (钢铁行业), and generic keywords made specific by the next word (汽车|产销量)."""
+    or measure suffix (钢铁行业, 汽车出口), and generic keywords made specific by the next word
+    (汽车|产销量)."""
     found = []
     covered: set[int] = set()
     for start, end, code, weight in keyword_matches(taxonomy, seq):
@@ -439,12 +496,14 @@ def _context(
     if _figurative(seq, start, end):
         return "metaphor"
     for reason, cues in _NO_EVIDENCE.items():
-        if sentence & cues:
+        if sentence & cues and not (reason == "treatment" and sentence & _MAKING):
             return reason
     if sentence & _COOPERATION and sentence & _DIPLOMATIC:
         return "cooperation"
     if _used_as_tool(seq, start):
         return "tool"
+    if end < len(seq) and seq[end] in _SOURCE_NEXT:
+        return "source"  # 商务大数据显示: the data a figure comes from
     if (
         "".join(seq[start:end]) in _MEANS
         and sentence & _GOVERNANCE
@@ -491,14 +550,14 @@ def _in_org(seq: list[str], end: int) -> bool:
 
 
 def _in_field_list(seq: list[str], end: int) -> bool:
-    """…、旅游、农业等领域, 软件和信息技术等新兴服务业: a keyword followed, in its clause, by
-    领域 or by 等/相关 and a sector word (…业)."""
+    """…、旅游、农业等领域, 软件和信息技术等新兴服务业, …、人工智能、全球卫生等议题: a keyword
+    followed, in its clause, by 领域 or by 等/相关 and a sector word (…业) or a topic word."""
     for j in range(end, min(len(seq), end + _LIST_WINDOW)):
         word = seq[j]
         if word == "领域":
             return True
         if word in ("等", "相关") and any(
-            w == "领域" or (w.endswith("业") and len(w) >= 2) for w in seq[j + 1 : j + 4]
+            w in _TOPIC_WORDS or (w.endswith("业") and len(w) >= 2) for w in seq[j + 1 : j + 4]
         ):
             return True
         if word != "、" and not is_wordlike(word):
@@ -645,6 +704,19 @@ def _rank(
     return [c for c in concrete if found[c].score >= ROUNDUP_RELATIVE * best], ""
 
 
+def _survey(found: dict[str, _Evidence], chars: int) -> bool:
+    """A short item naming many industries and leading with none of them (neither title nor
+    lead names one) surveys the economy: its industries are mentions."""
+    named = [e for e in found.values() if e.score > 0]
+    total = sum(e.score for e in named)
+    return (
+        chars < SURVEY_CHARS
+        and len(named) >= SURVEY_CLASSES
+        and not any(e.title or e.lead for e in named)
+        and not any(e.score >= SURVEY_LEADER * total for e in named)
+    )
+
+
 def _primary(found: dict[str, _Evidence], eligible: list[str], total: float) -> str:
     """The leading class when it clearly leads (score, margin over the next, share of all)."""
     scores = [found[c].score for c in eligible]
@@ -660,7 +732,7 @@ def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = 
     if words is None:
         from zhsearch.corpus.facets import article_words
 
-        words = article_words(article)
+        words = article_words(article, taxonomy.user_dict)
     paragraphs = _paragraphs(article, words.body)
     title = words.title + (["。", *words.subtitle] if words.subtitle else [])
     items = _bulletin_items(title, paragraphs)
@@ -671,10 +743,17 @@ def classify(article: Article, taxonomy: Taxonomy, words: ArticleWords | None = 
     found = evidence(taxonomy, text)
     roundup = _project_density(text) >= ROUNDUP_DENSITY
     long_text = len(article.content) >= LONG_CHARS
-    tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup, long_text)
+    survey = _survey(found, len(article.content))
+    if survey:
+        tagged, primary = [], ""
+    else:
+        tagged, primary = _rank(found, 1 + MAX_SECONDARY, roundup, long_text)
     if long_report:
         tagged = tagged[:REPORT_LEADING]
     result = _result(taxonomy, found, tagged, primary)
+    if survey:
+        for code in result.mentions:
+            result.evidence[code] = "survey of many industries; " + result.evidence[code]
     if long_report:
         for code in result.mentions:
             if found[code].eligible():

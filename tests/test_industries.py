@@ -7,7 +7,7 @@ import re
 import pytest
 
 from zhsearch.corpus.article import Article
-from zhsearch.corpus.facets import extract_facets
+from zhsearch.corpus.facets import article_words, extract_facets
 from zhsearch.corpus.industries import classify, load_taxonomy
 from zhsearch.corpus.readers import read_file
 
@@ -72,6 +72,29 @@ def test_user_taxonomy_and_its_fingerprint(tmp_path):
     result = classify(article("西湖龙井茶开采。绿茶产量增加。", title="龙井茶开采"), tax)
     assert result.codes == ["A", "A.1"]
     assert result.primary == "A"  # the only industry, named in the title: the main subject
+
+
+def test_keywords_and_facets_follow_the_user_dictionary(tmp_path):
+    user_dict = tmp_path / "user.dict"
+    user_dict.write_text("钙钛矿叠层电池\n", encoding="utf-8")
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "classes:\n  A:\n    label: 光伏\n    keywords: [钙钛矿叠层电池]\n", encoding="utf-8"
+    )
+    # xwlb: two reports of the same record
+    text = (
+        "在关键核心技术领域持续突破，自主研发的新型晶硅-钙钛矿叠层电池，光电转换效率达到33.5%，"
+        "达到世界领先水平。\n我国自主研发的晶硅-钙钛矿叠层电池达到33.9%的转换效率，"
+        "再次刷新全球太阳能电池效率的最高纪录。"
+    )
+    plain, mine = load_taxonomy(str(path)), load_taxonomy(str(path), str(user_dict))
+    assert ("钙钛矿", "叠层", "电池") in [w for e in plain.keywords.values() for w, _c, _w in e]
+    assert list(mine.keywords) == ["钙钛矿叠层电池"]  # one word, as the index cuts it
+    report = article(text)
+    extract_facets(report, mine)  # the article is cut with the taxonomy's user dictionary too
+    assert report.industries is not None and report.industries.codes == ["A"]
+    assert "钙钛矿叠层电池" in article_words(report, str(user_dict)).body
+    assert "钙钛矿叠层电池" not in article_words(report).body
 
 
 def test_bad_taxonomy_files(tmp_path):
@@ -279,6 +302,25 @@ def test_names_of_organisations_are_not_industries():
             "T05",
             "tool",
         ),
+        (
+            "世卫组织：中医药能有效治疗新冠肺炎",
+            [
+                "会议最终形成的报告指出，中药能有效治疗新冠肺炎，减少轻型、普通型病例转为重症的情况。"
+                "报告还建议成员国在其卫生体系及监管框架中考虑将中医药纳入新冠肺炎临床管理规划。"
+            ],
+            "T14",
+            "treatment",
+        ),
+        (
+            "神舟十七号载人飞船发射任务取得圆满成功",
+            [
+                "搭载神舟十七号载人飞船的长征二号F遥十七运载火箭在酒泉卫星发射中心点火发射，"
+                "顺利将汤洪波、唐胜杰、江新林三名航天员送入太空，飞船顺利进入预定轨道。",
+                "约10分钟后，神舟十七号载人飞船与火箭成功分离，进入预定轨道，航天员乘组状态良好。",
+            ],
+            "T06",
+            "exploration",
+        ),
     ],
 )
 def test_passing_senses_are_mentions_with_their_reason(title, paragraphs, code, reason):
@@ -319,6 +361,54 @@ def test_a_report_about_tourism_speaks_of_visitors():
     )
     assert top(result.codes) == {"T15"}
     assert "lead 文旅" in result.evidence["T15"]
+
+
+# Whole xwlb items (read by id from ../shared, never copied here) the issue-16 rules were tuned
+# on: (id, classes tagged, a class that must only be mentioned, a word of its evidence).
+XWLB_ITEMS = [
+    # surveys of the economy naming six or seven classes, none in the headline or the lead
+    ("xwlb-VIDENedr8L6Z3OG4Kvg3A0IN260107", set(), "T06", "survey of many industries"),
+    ("xwlb-VIDEftgmcm5H7LaBpOrrkDk5241223", set(), "T06", "survey of many industries"),
+    # macro reports with one class in two body sentences: not their subject
+    ("xwlb-VIDEZMYQONEXRtWTFN4SVKW7211019", set(), "T05", "2 sentences"),
+    ("xwlb-VIDEzD4C6lfzitvlX2K3KGVx231101", set(), "T05", "2 sentences"),
+    # space science and crewed flights are not the aerospace industry
+    ("xwlb-VIDEWLcMIX0yffRoa47BOQog210424", set(), "T06", "exploration"),
+    # spring-outing reports: visitors, homestays and 文旅 through the text (broad), or sightseeing
+    # words as the subject of its sentences (赏花, 踏青)
+    ("xwlb-VIDE6noe6XUG23HtiwbO25aH240408", {"T15"}, "", ""),
+    ("xwlb-VIDEfSOyJbidt7XczvwADueH260204", {"T15"}, "", ""),
+    # a holiday report carried by four tourism terms over eight sentences, none in title or lead
+    ("xwlb-VIDEJQA4IG8ENhoRSKgF9nKw211004", {"T15"}, "", ""),
+    # many classes named, but appliances hold most of the evidence: not a survey
+    ("xwlb-VIDEI67jHNvOg01r2NquEytH241226", {"T16"}, "T05", "1 sentences"),
+    # 汽车出口 is one dictionary word: still 汽车, made specific by the measure
+    ("xwlb-VIDEalG743bhbE5Fjpm5O1kU230525", {"T07"}, "", ""),
+    # 商务大数据显示: the source of a figure; 人工智能 among 等议题, and training for the south
+    ("xwlb-VIDEpe2hZwvEB4VCJtOcLJnb260217", set(), "T05", "source 3"),
+    ("xwlb-VIDEz82XsajC1mqn7FTWCTn6250708", set(), "T05", "cooperation 2, list 1"),
+]
+
+
+@pytest.fixture(scope="module")
+def xwlb_items(shared_dir):
+    from zhsearch.corpus.evaluate import read_articles
+
+    ids = {key for key, *_ in XWLB_ITEMS}
+    articles = read_articles([shared_dir / "corpora" / "xwlb.jsonl.gz"], ids)
+    taxonomy = load_taxonomy()
+    for art in articles:
+        extract_facets(art, taxonomy)
+    return {art.id: art.industries for art in articles}
+
+
+@pytest.mark.parametrize(("key", "tagged", "mention", "reason"), XWLB_ITEMS)
+def test_what_whole_news_items_are_about(xwlb_items, key, tagged, mention, reason):
+    result = xwlb_items[key]
+    assert top(result.codes) == tagged
+    if mention:
+        assert mention in result.mentions
+        assert reason in result.evidence[mention]
 
 
 BULLETIN = [
