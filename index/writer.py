@@ -111,7 +111,7 @@ class Indexer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
-        self.taxonomy = load_taxonomy(settings.taxonomy)
+        self.taxonomy = load_taxonomy(settings.taxonomy, settings.user_dict)
 
     def run(
         self,

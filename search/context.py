@@ -88,7 +88,12 @@ def open_context(settings: Settings, caches: SearchCaches | None = None) -> Sear
         raise
     try:
         return SearchContext(
-            settings, ix, searcher, gazetteer(), load_taxonomy(settings.taxonomy), caches
+            settings,
+            ix,
+            searcher,
+            gazetteer(),
+            load_taxonomy(settings.taxonomy, settings.user_dict),
+            caches,
         )
     except BaseException:
         searcher.close()

@@ -486,6 +486,8 @@ def evaluate_cmd(ctx: click.Context, labels: str, corpora: tuple[str, ...]) -> N
         argv += ["--corpus", corpus]
     if settings.taxonomy:
         argv += ["--taxonomy", settings.taxonomy]
+    if settings.user_dict:
+        argv += ["--user-dict", settings.user_dict]
     with _user_errors():
         status = main([*argv, *ctx.args])
     ctx.exit(int(status or 0))
