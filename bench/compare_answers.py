@@ -28,14 +28,18 @@ SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
 # A revision from before the `zhsearch` namespace imports its packages as top-level names;
 # a later one is reached through a directory of links named zhsearch (see `import_root`).
 _ANSWER = r"""
-import importlib, json, sys
+import importlib, importlib.util, json, sys
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[5] + "/bench/baselines")
 ns = sys.argv[6]
 def load(module, name):
     return getattr(importlib.import_module(ns + module), name)
+def first(*modules):  # a module that moved between revisions
+    for module in modules:
+        if importlib.util.find_spec(ns + module) is not None:
+            return module
 from common import load_queries
-Settings = load("corpus.settings", "Settings")
+Settings = load(first("index.settings", "corpus.settings"), "Settings")
 Indexer = load("index.writer", "Indexer")
 open_context = load("search.context", "open_context")
 SearchRequest = load("search.request", "SearchRequest")

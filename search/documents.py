@@ -6,9 +6,15 @@ import datetime as dt
 from typing import Any
 
 from zhsearch.index.store import META, IndexStore
+from zhsearch.search.arrays import doc_arrays
 from zhsearch.search.cache import Slot
 from zhsearch.search.context import SearchContext
-from zhsearch.search.facets import doc_arrays, industry_label, region_name
+from zhsearch.search.facets import (
+    industry_label,
+    region_name,
+    stored_industries,
+    stored_region,
+)
 from zhsearch.search.keyterms import key_terms
 from zhsearch.search.related import related_reports
 
@@ -42,19 +48,13 @@ def get_document(ctx: SearchContext, doc_id: str) -> dict[str, Any] | None:
         "url": stored.get("url", ""),
         "tags": [t for t in str(stored.get("tags", "")).split(",") if t],
         "region": {
-            "path": stored.get("region_path", ""),
-            "codes": str(stored.get("region_codes", "")).split(),
-            "status": stored.get("region_status", "unknown"),
-            "zone": stored.get("zone", ""),
+            **stored_region(stored),
             "mentions": [
                 {"code": code, "label": region_name(ctx.gazetteer, code) or code, "count": n}
                 for code, n in mentions
             ],
         },
-        "industries": [
-            {"code": c, "label": industry_label(ctx.taxonomy, c)}
-            for c in str(stored.get("industries", "")).split()
-        ],
+        "industries": stored_industries(stored, ctx.taxonomy),
         "industry_primary": stored.get("industry_primary", ""),
         "source_format": stored.get("source_format", ""),
         **_extras(ctx, docnum, stored),

@@ -95,3 +95,21 @@ def _label(taxonomy: Any, code: str) -> str:
 def known_industry(taxonomy: Any, code: str) -> bool:
     """True for a class or sub-class code of the taxonomy."""
     return bool(_label(taxonomy, code))
+
+
+def stored_region(stored: dict[str, Any]) -> dict[str, Any]:
+    """A document's region as hits and the document JSON show it, from its stored fields."""
+    return {
+        "path": stored.get("region_path", ""),
+        "codes": str(stored.get("region_codes", "")).split(),
+        "status": stored.get("region_status", "unknown"),
+        "zone": stored.get("zone", ""),
+    }
+
+
+def stored_industries(stored: dict[str, Any], taxonomy: Any) -> list[dict[str, str]]:
+    """A document's industries as hits and the document JSON show them: code and label."""
+    return [
+        {"code": c, "label": industry_label(taxonomy, c)}
+        for c in str(stored.get("industries", "")).split()
+    ]

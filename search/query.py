@@ -24,7 +24,7 @@ from whoosh.qparser.taggers import RegexTagger
 from zhsearch.index.schema import SEARCH_FIELDS
 from zhsearch.index.settings import Settings
 from zhsearch.search.literal import Literal, LiteralTerm
-from zhsearch.search.request import BadRequest
+from zhsearch.search.request import BadRequest, check_query_length
 from zhsearch.search.snippets import MatchTerms
 
 # Field names a user may write, and what they search.
@@ -147,10 +147,7 @@ def parse_query(text: str, schema: Schema, settings: Settings) -> ParsedQuery:
 
     An unbalanced quote is read leniently (the stray quote is ignored) and said in a notice.
     """
-    if len(text) > settings.max_query_chars:
-        raise BadRequest(
-            "bad_query", f"查询太长（{len(text)} 个字符），最多 {settings.max_query_chars} 个字符"
-        )
+    check_query_length(text, settings)
     notices: list[str] = []
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).strip()
     if text.count('"') % 2:

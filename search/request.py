@@ -31,6 +31,14 @@ class BadRequest(Exception):
         self.message = message
 
 
+def check_query_length(q: str, settings: Settings) -> None:
+    """Refuse query text longer than `max_query_chars` (requests and the parser both ask)."""
+    if len(q) > settings.max_query_chars:
+        raise BadRequest(
+            "bad_query", f"查询太长（{len(q)} 个字符），最多 {settings.max_query_chars} 个字符"
+        )
+
+
 @dataclass(frozen=True)
 class Param:
     """One search parameter as the query string, the API and the CLI name it."""
@@ -129,11 +137,7 @@ class SearchRequest:
         Region and industry codes are checked for form here and for existence by `run_search`,
         which holds the gazetteer and the taxonomy.
         """
-        if len(self.q) > settings.max_query_chars:
-            raise BadRequest(
-                "bad_query",
-                f"查询太长（{len(self.q)} 个字符），最多 {settings.max_query_chars} 个字符",
-            )
+        check_query_length(self.q, settings)
         for name, values in (
             ("region", self.regions),
             ("industry", self.industries),

@@ -15,10 +15,11 @@ from zhsearch.search.docsets import matching_docs
 from zhsearch.search.explain import explain_hit
 from zhsearch.search.facets import (
     industry_facet,
-    industry_label,
     known_industry,
     region_facet,
     region_name,
+    stored_industries,
+    stored_region,
 )
 from zhsearch.search.query import ParsedQuery, match_terms, parse_query
 from zhsearch.search.ranking import rank
@@ -226,7 +227,6 @@ def _make_hit(
     settings = ctx.settings
     stored = doc.stored
     title = stored.get("title", "")
-    codes = str(stored.get("industries", "")).split()
     return Hit(
         id=stored.get("id", ""),
         title=title,
@@ -234,13 +234,8 @@ def _make_hit(
         date=stored.get("date_text") or None,
         source=stored.get("source", ""),
         url=stored.get("url", ""),
-        region={
-            "path": stored.get("region_path", ""),
-            "codes": str(stored.get("region_codes", "")).split(),
-            "status": stored.get("region_status", "unknown"),
-            "zone": stored.get("zone", ""),
-        },
-        industries=[{"code": c, "label": industry_label(ctx.taxonomy, c)} for c in codes],
+        region=stored_region(stored),
+        industries=stored_industries(stored, ctx.taxonomy),
         snippet=make_snippet(
             doc.content,
             terms,
