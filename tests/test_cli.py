@@ -438,3 +438,17 @@ def test_every_setting_has_a_line_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     missing = [env for _name, env, _default, _help in Settings.describe() if env not in readme]
     assert missing == []
+
+
+def test_text_output_offers_did_you_mean_like_the_json(index_dir: str) -> None:
+    data = json.loads(run("--index-dir", index_dir, "search", "lidianchi", "--json").stdout)
+    assert data["total"] == 0 and data["suggestions"]
+    text = run("--index-dir", index_dir, "search", "lidianchi").stdout
+    first = data["suggestions"][0]
+    assert f"did you mean: {first['label']} ({first['total']} results)" in text
+
+
+def test_stats_names_its_counts_in_english(index_dir: str) -> None:
+    text = run("--index-dir", index_dir, "stats").stdout
+    assert "documents per province" in text and "documents per industry" in text
+    assert "industrie" not in text.replace("industries", "")

@@ -286,6 +286,9 @@ def search_cmd(ctx: click.Context, query: str, as_json: bool, **given: Any) -> N
         _print_result(data)
 
 
+_SINGULAR = {"regions": "province", "industries": "industry"}
+
+
 def _print_result(data: dict[str, Any]) -> None:
     total, page, pages = data.get("total", 0), data.get("page", 1), data.get("pages", 1)
     took = data.get("took_ms", 0)
@@ -293,6 +296,8 @@ def _print_result(data: dict[str, Any]) -> None:
     for notice in data.get("notices") or []:
         text = notice.get("message", notice) if isinstance(notice, dict) else notice
         click.echo(click.style(f"note: {text}", fg="yellow"))
+    for suggestion in data.get("suggestions") or []:
+        click.echo(f"did you mean: {suggestion['label']} ({suggestion['total']} results)")
     first = (page - 1) * data.get("size", 0)
     for rank, hit in enumerate(data.get("hits", []), first + 1):
         click.echo()
@@ -368,7 +373,7 @@ def stats_cmd(ctx: click.Context, as_json: bool) -> None:
     labels = {"index_dir": "index dir", "size_bytes": "size on disk"}
     for key, value in stats.items():
         if isinstance(value, list):
-            title = "documents per province" if key == "regions" else f"documents per {key[:-1]}"
+            title = f"documents per {_SINGULAR.get(key, key)}"
             click.echo(f"{title}:" if value else f"{title}: none")
             for item in value:
                 click.echo(f"  {item['value']:<8} {item['label']:<12} {item['count']:>7}")
