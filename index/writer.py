@@ -27,6 +27,7 @@ from zhsearch.corpus.readers import discover, outside_roots, read_file
 from zhsearch.index.build import Failure, ParallelBuild, SerialBuild, write_article
 from zhsearch.index.engine import install_segments, toc_segment_ids
 from zhsearch.index.engine import supports as bulk_supported
+from zhsearch.index.lexicon import write_lexicon
 from zhsearch.index.schema import build_schema
 from zhsearch.index.settings import Settings
 from zhsearch.index.store import (
@@ -167,6 +168,21 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _write_lexicon(self, target: Path, report: IndexReport) -> None:
+        """The suggestion lexicon of the commit just made (`index.lexicon`). Without it searches
+        build it themselves, so failing to write it is reported, not fatal."""
+        started = time.perf_counter()
+        ix = whoosh_index.open_dir(str(target), schema=build_schema(self.settings.user_dict))
+        try:
+            with ix.reader() as reader:
+                write_lexicon(target, reader.generation(), reader, self.settings.suggest_terms)
+        except OSError as exc:
+            problem = ReadProblem(str(target), f"suggestion lexicon not written: {exc}")
+            report.problems.append(problem)
+        finally:
+            ix.close()
+        report.stages["lexicon"] = time.perf_counter() - started
+
     def _index_into(
         self,
         target: Path,
@@ -271,6 +287,8 @@ class Indexer:
         generation = ix.latest_generation()
         ix.close()
         report.stages = stages
+        # Before the meta: a fresh generation with a meta is one a killed run may not leave behind.
+        self._write_lexicon(target, report)
         self.store.write_json(target, MANIFEST, {"generation": generation, "files": new_files})
         meta = expected_meta(self.settings)
         meta.update(created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), documents=report.documents)

@@ -1,15 +1,14 @@
 """Did-you-mean corrections and autocomplete, from the index lexicon.
 
-The structures are built from the title and content lexicons once per index generation
-(`search.cache`) and bounded by `settings.suggest_terms` (the most frequent terms):
-a sorted term list for Hanzi prefixes and a toneless-pinyin map (pypinyin) for pinyin typed
-instead of Hanzi; titles come from a title-field query. A wrong character is found by matching
+The words come from the suggestion lexicon the indexer writes with each commit
+(`index.lexicon`, bounded by `settings.suggest_terms`, the most frequent words): sorted words
+for Hanzi prefixes and toneless pinyin keys (pypinyin) for pinyin typed instead of Hanzi;
+titles come from a title-field query. A wrong character is found by matching
 the unknown part of the query against the lexicon with one character replaced.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import re
 import unicodedata
@@ -20,79 +19,32 @@ from whoosh import query as wq
 
 from zhsearch.corpus.chars import HAN_CLASS, HAN_UTF8, is_han
 from zhsearch.corpus.segment import normalize
+from zhsearch.index.lexicon import Lexicon, build_lexicon, open_lexicon
 from zhsearch.index.settings import Settings
 from zhsearch.search.cache import Slot
 from zhsearch.search.context import SearchContext
 from zhsearch.search.request import SearchRequest
 
-_FIELDS = ("content",)  # title words are nearly always in the text too
-_HAN_TERM = re.compile(f"^{HAN_CLASS}{{2,8}}$")
-_ASCII_TERM = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 _PINYIN_QUERY = re.compile(r"^[A-Za-z' ]+$")
 _HAN_RUN = re.compile(f"{HAN_CLASS}+")
-_PHRASE_PINYIN = 5_000  # most frequent words read by pypinyin as whole words
 _REASON_ORDER = {"typo": 0, "pinyin": 1, "traditional": 2, "phrase": 3, "filter": 4}
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """Indexed words for suggestions: sorted terms, their document frequencies, pinyin keys."""
-
-    terms: list[str]
-    df: dict[str, int]
-    pinyin: list[tuple[str, str]]  # sorted (toneless pinyin without spaces, term)
-    by_pinyin: dict[str, list[str]]  # pinyin → terms, most frequent first
-
-
 SUGGEST_LEXICON: Slot[Lexicon] = Slot("suggest_lexicon")
-SUGGEST_BLOB: Slot[bytes] = Slot("suggest_blob")  # the lexicon as one blob, for regex scans
 # docnum → (title, id) of titles read for autocomplete, at most `suggest_titles`
 SUGGEST_TITLES: Slot[dict[int, tuple[str, str]]] = Slot("suggest_titles")
 
 
 def lexicon(ctx: SearchContext) -> Lexicon:
-    """The suggestion lexicon of the generation `ctx` reads (built once, then cached)."""
-    return ctx.cache.value(SUGGEST_LEXICON, lambda: _build(ctx))
+    """The suggestion lexicon of the commit `ctx` reads: the tables the indexer wrote for it,
+    mapped, or (an index written before them, or with another `suggest_terms`) built now."""
 
+    def load() -> Lexicon:
+        reader = ctx.searcher.reader()
+        cap = ctx.settings.suggest_terms
+        return open_lexicon(ctx.index_path, reader.generation(), cap) or build_lexicon(reader, cap)
 
-def _build(ctx: SearchContext) -> Lexicon:
-    from pypinyin import Style, lazy_pinyin  # 0.2 s to import: only the lexicon needs it
-
-    reader = ctx.searcher.reader()
-    df: dict[str, int] = {}
-    for fieldname in _FIELDS:
-        if fieldname not in reader.schema:
-            continue
-        # Segment by segment: a multi-segment reader's iter_field looks every term up in every
-        # segment (30 s instead of 4 on the full corpus in two segments).
-        for leaf, _offset in reader.leaf_readers():
-            for raw, info in leaf.iter_field(fieldname):
-                text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-                if _HAN_TERM.match(text) or _ASCII_TERM.match(text):
-                    df[text] = df.get(text, 0) + info.doc_frequency()
-    cap = ctx.settings.suggest_terms
-    if len(df) > cap:
-        df = dict(heapq.nlargest(cap, df.items(), key=lambda kv: kv[1]))
-    # pypinyin reads whole words right (银行 yinhang) but costs ~0.1 ms a word: the most frequent
-    # words get it, every word gets the per-character reading (what a user may type too).
-    phrase_read = set(heapq.nlargest(_PHRASE_PINYIN, df, key=df.__getitem__))
-    char_pinyin: dict[str, str] = {}
-    pinyin: set[tuple[str, str]] = set()
-    for term in df:
-        if not is_han(term[0]):
-            continue
-        for ch in term:
-            if ch not in char_pinyin:
-                char_pinyin[ch] = "".join(lazy_pinyin(ch, style=Style.NORMAL, errors="ignore"))
-        pinyin.add(("".join(char_pinyin[ch] for ch in term), term))
-        if term in phrase_read:
-            pinyin.add(("".join(lazy_pinyin(term, style=Style.NORMAL, errors="ignore")), term))
-    by_pinyin: dict[str, list[str]] = {}
-    for key, term in pinyin:
-        by_pinyin.setdefault(key, []).append(term)
-    for terms in by_pinyin.values():
-        terms.sort(key=lambda t: (-df[t], t))
-    return Lexicon(sorted(df), df, sorted(pinyin), by_pinyin)
+    return ctx.cache.value(SUGGEST_LEXICON, load)
 
 
 def _titles(ctx: SearchContext, words: list[str], limit: int) -> list[tuple[str, str]]:
@@ -134,16 +86,13 @@ def complete(ctx: SearchContext, q: str, limit: int = 8) -> list[dict[str, Any]]
     lex = lexicon(ctx)
     found: dict[str, int] = {}
     if prefix:
-        for term in _prefixed(lex.terms, prefix, 2000):
+        for term, df in lex.prefixed(prefix, 2000):
             if term != prefix:
-                found[term] = lex.df[term]
+                found[term] = df
         key = prefix.replace("'", "")
         if key.isascii() and key.isalpha():
-            start = bisect.bisect_left(lex.pinyin, (key, ""))
-            for pkey, term in lex.pinyin[start : start + 2000]:
-                if not pkey.startswith(key):
-                    break
-                found[term] = lex.df[term]
+            for _key, term, df in lex.pinyin_prefixed(key.lower(), 2000):
+                found[term] = df
     best = heapq.nsmallest(limit, found.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
     base = f"{head} " if head else ""
     out: list[dict[str, Any]] = [
@@ -151,22 +100,12 @@ def complete(ctx: SearchContext, q: str, limit: int = 8) -> list[dict[str, Any]]
     ]
     analyzer = ctx.searcher.schema["title"].analyzer
     words = [t.text for t in analyzer(head, mode="query")]
-    if prefix in lex.df:
+    if prefix in lex:
         words.append(prefix)
     elif best:
         words.append(best[0][0])
     for title, doc_id in _titles(ctx, words, 3):
         out.append({"text": title, "kind": "title", "term": title, "id": doc_id})
-    return out
-
-
-def _prefixed(terms: list[str], prefix: str, cap: int) -> list[str]:
-    start = bisect.bisect_left(terms, prefix)
-    out: list[str] = []
-    for term in terms[start : start + cap]:
-        if not term.startswith(prefix):
-            break
-        out.append(term)
     return out
 
 
@@ -235,9 +174,9 @@ def _pinyin_fixes(ctx: SearchContext, q: str) -> list[str]:
     lex = lexicon(ctx)
     words = [w.replace("'", "").lower() for w in text.split()]
     out: list[str] = []
-    out.extend(lex.by_pinyin.get("".join(words), [])[:2])
+    out.extend(lex.by_pinyin("".join(words))[:2])
     if len(words) > 1 and not out:
-        parts = [lex.by_pinyin.get(w, [""])[0] for w in words]
+        parts = [(lex.by_pinyin(w) or [""])[0] for w in words]
         if all(parts):
             out.append(" ".join(parts))
     return list(dict.fromkeys(out))
@@ -251,7 +190,7 @@ def _typo_fixes(ctx: SearchContext, q: str) -> list[str]:
     simplified = _simplified(q)
     for run in _HAN_RUN.findall(simplified):
         words = [t.text for t in analyzer(run, mode="query")]
-        if not words or all(w in lex.df for w in words):
+        if not words or all(w in lex for w in words):
             continue
         for fixed, span in _fix_run(ctx, run, words, lex):
             out.append(simplified.replace(run, run.replace(span, fixed, 1), 1))
@@ -267,33 +206,25 @@ def _fix_run(ctx: SearchContext, run: str, words: list[str], lex: Lexicon) -> li
     for i in range(len(words)):
         for j in range(len(words), i, -1):
             span = "".join(words[i:j])
-            if 2 <= len(span) <= 8 and any(w not in lex.df for w in words[i:j]) and span in run:
+            if 2 <= len(span) <= 8 and any(w not in lex for w in words[i:j]) and span in run:
                 spans.append(span)
     spans.sort(key=len, reverse=True)
-    blob = _blob(ctx)
     out: list[tuple[str, str]] = []
     for span in spans[:12]:
         options = [
             re.escape(span[:k].encode()) + HAN_UTF8 + re.escape(span[k + 1 :].encode())
             for k in range(len(span))
         ]
-        pattern = re.compile(rb"\n(?:" + rb"|".join(options) + rb")(?=\n)")
-        found = {m.group(0)[1:].decode("utf-8") for m in pattern.finditer(blob)}
-        found = {f for f in found if f != span and f in lex.df}
+        pattern = re.compile(rb"\n(?:" + rb"|".join(options) + rb")(?=\t)")
+        found = {m.group(0)[1:].decode("utf-8") for m in pattern.finditer(lex.words)}
+        found.discard(span)
         if found:
-            best = max(found, key=lambda t: (lex.df[t], t))
+            best = max(found, key=lambda t: (lex.df(t), t))
             out.append((best, span))
             break
     return out
 
 
 def prepare_suggestions(ctx: SearchContext) -> None:
-    """Build the suggestion lexicon (words, pinyin) and its blob now rather than on first use."""
-    _blob(ctx)
-
-
-def _blob(ctx: SearchContext) -> bytes:
-    """The suggestion lexicon as one newline-separated UTF-8 blob, for regex scans."""
-    return ctx.cache.value(
-        SUGGEST_BLOB, lambda: b"\n" + "\n".join(lexicon(ctx).terms).encode("utf-8") + b"\n"
-    )
+    """Open (or build) the suggestion lexicon now rather than on first use."""
+    lexicon(ctx)
