@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_REPORTS = FIXTURES / "reports.jsonl.gz"  # see tests/fixtures/make_reports.py
 # Set by .ci/run: in CI a missing ../shared or browser fails instead of skipping.
 REQUIRE_SHARED = os.environ.get("ZHSEARCH_REQUIRE_SHARED") == "1"
 REQUIRE_BROWSER = os.environ.get("ZHSEARCH_REQUIRE_BROWSER") == "1"
@@ -94,63 +95,50 @@ def xwlb_two_segments(shared_dir, tmp_path_factory):
     return settings
 
 
-def sentences_of_the_sample() -> list[str]:
-    """Every sentence of the bundled sample articles (real report text)."""
-    import re
+def fixture_reports() -> list[dict]:
+    """The records of tests/fixtures/reports.jsonl.gz (400 reports made of the sample's real
+    sentences; tests/fixtures/make_reports.py wrote them)."""
+    import gzip
+    import json
 
-    from zhsearch.corpus.readers import read_file, sample_dir
+    with gzip.open(FIXTURE_REPORTS, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
 
-    out: list[str] = []
-    for path in sorted(sample_dir().glob("*.txt")):
-        for article in read_file(path).articles:
-            out += [s for s in re.findall(r"[^。！？\n]+[。！？]?", article.content) if len(s) > 6]
-    return out
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    """`records` as a JSONL file the indexer reads."""
+    import json
+
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")
 def fixture_two_segments(tmp_path_factory):
-    """300 reports made of the sample's sentences, indexed in two runs (a second segment, 30
-    updated documents left deleted in the first, terms with several posting blocks): what the
+    """300 fixture reports indexed in two runs: a fresh build (the bulk segment writer), then an
+    incremental run through Whoosh's own writer that adds a second segment and updates 30
+    documents, left deleted in the first; terms with several posting blocks. What the
     equivalence tests need, on a fresh clone without ../shared."""
-    import json
-    import random
-
     from zhsearch.index.settings import Settings
     from zhsearch.index.writer import Indexer
     from zhsearch.search.context import open_context
 
-    sentences = sentences_of_the_sample()
-    rng = random.Random(20261203)
-    records = []
-    for i in range(300):
-        body = rng.sample(sentences, rng.randint(3, 12))
-        records.append(
-            {
-                "id": f"fx-{i:03d}",
-                "title": body[0][:40],
-                "date": f"20{12 + i % 12}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                "source": rng.choice(["新华社", "山西日报", "南通日报"]),
-                "content": "\n".join(body),
-            }
-        )
+    records = fixture_reports()[:300]
     work = tmp_path_factory.mktemp("fixture-segments")
     first, second = work / "a.jsonl", work / "b.jsonl"
-
-    def dump(path: Path, rows: list[dict]) -> None:
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-
-    dump(first, records[:220])
+    write_jsonl(first, records[:220])
     settings = Settings.load(overrides={"index_dir": str(work / "index")}, env={})
     Indexer(settings).run([first])
     for record in records[:30]:
         record["content"] += "\n经济发展 铁路建设，锂电池负极材料项目。"
-    dump(first, records[:220])
-    dump(second, records[220:])
+    write_jsonl(first, records[:220])
+    write_jsonl(second, records[220:])
     Indexer(settings).run([first, second])
     with open_context(settings) as ctx:
         reader = ctx.searcher.reader()
         assert len(list(reader.leaf_readers())) >= 2 and reader.has_deletions()
         assert reader.doc_frequency("content_chars", "的") > 128  # several posting blocks
+        assert reader.doc_frequency("content", "发展") > 128
     return settings
 
 
