@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import fixture_reports, write_jsonl
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-FIXTURE_REPORTS = FIXTURES / "reports.jsonl.gz"  # see tests/fixtures/make_reports.py
 # Set by .ci/run: in CI a missing ../shared or browser fails instead of skipping.
 REQUIRE_SHARED = os.environ.get("ZHSEARCH_REQUIRE_SHARED") == "1"
 REQUIRE_BROWSER = os.environ.get("ZHSEARCH_REQUIRE_BROWSER") == "1"
@@ -93,24 +94,6 @@ def xwlb_two_segments(shared_dir, tmp_path_factory):
         reader = ctx.searcher.reader()
         assert len(list(reader.leaf_readers())) >= 2 and reader.has_deletions()
     return settings
-
-
-def fixture_reports() -> list[dict]:
-    """The records of tests/fixtures/reports.jsonl.gz (400 reports made of the sample's real
-    sentences; tests/fixtures/make_reports.py wrote them)."""
-    import gzip
-    import json
-
-    with gzip.open(FIXTURE_REPORTS, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    """`records` as a JSONL file the indexer reads."""
-    import json
-
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
-    return path
 
 
 @pytest.fixture(scope="session")
