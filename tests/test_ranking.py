@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from tests.helpers import count_builds
+from tests.helpers import count_builds, fixture_reports
 from zhsearch.corpus.segment import _nfkc, normalize
 from zhsearch.index.chargrams import chars_field
 from zhsearch.search.cache import LRU
@@ -192,6 +192,11 @@ _TEXT = st.text(
 @given(_TEXT)
 def test_fast_nfkc_equals_unicodedata(text):
     assert _nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_fast_nfkc_equals_unicodedata_on_the_fixture_reports():
+    for record in fixture_reports():
+        assert _nfkc(record["content"]) == unicodedata.normalize("NFKC", record["content"])
 
 
 def test_fast_nfkc_equals_unicodedata_on_real_reports(shared_dir):
