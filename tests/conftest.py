@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import fixture_reports, write_jsonl
+# FIXTURES, REPO and live_server: other branches' tests import them from here.
+from tests.helpers import FIXTURES, REPO, fixture_reports, live_server, write_jsonl  # noqa: F401
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Set by .ci/run: in CI a missing ../shared or browser fails instead of skipping.
 REQUIRE_SHARED = os.environ.get("ZHSEARCH_REQUIRE_SHARED") == "1"
 REQUIRE_BROWSER = os.environ.get("ZHSEARCH_REQUIRE_BROWSER") == "1"
@@ -61,6 +57,27 @@ def sample_settings(tmp_path_factory, sample_dir):
     report = Indexer(settings).run([sample_dir])
     assert report.added == 6 and not report.problems, report.to_dict()
     return settings
+
+
+@pytest.fixture(scope="module")
+def app_settings(sample_settings):
+    """The settings `app` and `client` serve: the sample index. A module that serves another
+    index (tests/test_xss.py) or other settings overrides this fixture, not `client`."""
+    return sample_settings
+
+
+@pytest.fixture(scope="module")
+def app(app_settings):
+    """The real Flask app on `app_settings`, in testing mode."""
+    from zhsearch.web.app import create_app
+
+    return create_app({"ZHSEARCH_SETTINGS": app_settings, "TESTING": True})
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    """A Flask test client of `app`: the one client fixture of the suite."""
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")
@@ -130,21 +147,3 @@ def two_segments(request):
     """A two-segment index with deletions: the fixture one always, the xwlb one with ../shared."""
     name = "fixture_two_segments" if request.param == "fixture" else "xwlb_two_segments"
     return request.getfixturevalue(name)
-
-
-@contextlib.contextmanager
-def live_server(settings) -> Iterator[str]:
-    """The real app on a free loopback port, served from a background thread, for browsers."""
-    from werkzeug.serving import make_server
-
-    from zhsearch.web.app import create_app
-
-    server = make_server("127.0.0.1", 0, create_app({"ZHSEARCH_SETTINGS": settings}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="zhsearch-test-server")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()

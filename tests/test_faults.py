@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.test_indexing import _answer, _run_cli, all_ids, make_jsonl, settings_for
+from tests.helpers import all_ids, live_answer, make_jsonl, run_cli, settings_for
 from zhsearch.index import store as store_module
 from zhsearch.index.store import LOCK, IndexNotWritable, IndexStore, open_index
 from zhsearch.index.writer import Indexer
@@ -45,7 +45,7 @@ def _writing_seconds(settings, args: list[str], data: Path) -> float:
     """How long one uninterrupted run of `args` holds the writer lock."""
     if args[1] != "--rebuild":
         make_jsonl(data / "news.jsonl", 400)
-    proc = _run_cli("--index-dir", settings.index_dir, *args)
+    proc = run_cli("--index-dir", settings.index_dir, *args)
     assert _wait_for_lock_holder(settings.index_dir, proc.pid), proc.communicate()
     started = time.monotonic()
     proc.communicate()
@@ -62,7 +62,7 @@ def test_ten_kills_at_random_moments_with_a_fixed_seed(tmp_path: Path) -> None:
     data.mkdir()
     make_jsonl(data / "news.jsonl", 400)
     assert Indexer(settings).run([data]).documents == 400
-    expected = _answer(settings)
+    expected = live_answer(settings)
     kinds = [["index", "--rebuild", str(data)], ["index", str(data)]]
     # Kill moments are drawn within how long each kind of run takes on this machine, so they
     # land while the writer works however fast or loaded the machine is.
@@ -73,7 +73,7 @@ def test_ten_kills_at_random_moments_with_a_fixed_seed(tmp_path: Path) -> None:
         args = kinds[trial % 2]
         if trial % 2:  # give the incremental run work: rewrite the file with the same records
             make_jsonl(data / "news.jsonl", 400)
-        proc = _run_cli("--index-dir", settings.index_dir, *args)
+        proc = run_cli("--index-dir", settings.index_dir, *args)
         assert _wait_for_lock_holder(settings.index_dir, proc.pid), proc.communicate()
         delay = rng.uniform(0.0, 0.8 * spans[trial % 2])
         time.sleep(delay)
@@ -83,7 +83,7 @@ def test_ten_kills_at_random_moments_with_a_fixed_seed(tmp_path: Path) -> None:
         killed.append({"trial": trial, "args": args[:2], "delay": round(delay, 3), "hit": alive})
         lock_text = (Path(settings.index_dir) / LOCK).read_text().strip()
         assert lock_text in {str(proc.pid), ""}  # a kill leaves the dead pid behind
-        assert _answer(settings) == expected, killed[-1]
+        assert live_answer(settings) == expected, killed[-1]
         with IndexStore(settings.index_dir).lock():  # not stale: the kernel dropped the lock
             pass
     hits = sum(bool(k["hit"]) for k in killed)
@@ -103,10 +103,10 @@ def test_two_writer_processes_at_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     make_jsonl(data / "news.jsonl", 1500)
-    first = _run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
+    first = run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
     try:
         assert _wait_for_lock_holder(settings.index_dir, first.pid)
-        second = _run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
+        second = run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
         out, err = second.communicate(timeout=60)
         assert second.returncode == 1, out + err
         assert f"another zhsearch process (pid {first.pid})" in err and "wait" in err

@@ -23,8 +23,7 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import REPO
-from tests.test_openapi import assert_matches_openapi
+from tests.helpers import REPO, assert_matches_openapi, client_for
 from zhsearch.index.settings import Settings
 from zhsearch.index.writer import Indexer
 from zhsearch.search.budget import SearchCancelled, SearchTimeout
@@ -37,14 +36,10 @@ from zhsearch.web.serving import create_waitress_server
 DIVISIONS = REPO / "corpus" / "data" / "divisions.tsv"
 
 
-def _client(settings: Settings, **overrides):
-    app = create_app({"ZHSEARCH_SETTINGS": settings.replace(**overrides), "TESTING": True})
-    return app.test_client()
-
-
 @pytest.fixture(scope="module")
-def client(sample_settings):
-    return _client(sample_settings, warm_up=False)
+def app_settings(sample_settings):
+    """The sample index without the background warm-up, which would compete with the budgets."""
+    return sample_settings.replace(warm_up=False)
 
 
 def _error(response, status: int, code: str, path: str | None = "/api/search") -> dict:
@@ -146,7 +141,7 @@ def test_long_urls_and_many_parameters_are_refused_before_parsing(client, monkey
 
 
 def _client_of(client, **overrides):
-    return _client(client.application.config["ZHSEARCH_SETTINGS"], **overrides)
+    return client_for(client.application.config["ZHSEARCH_SETTINGS"], **overrides)
 
 
 # ----------------------------------------------------------------------------- time budgets
@@ -173,7 +168,7 @@ def test_a_search_past_its_budget_is_a_503_timeout(sample_settings, monkeypatch)
 
     monkeypatch.setattr(zhsearch.web.api, "run_search", heavy)
     monkeypatch.setattr(zhsearch.web.pages, "run_search", heavy)
-    client = _client(sample_settings, warm_up=False, search_timeout_ms=50, retry_after_s=7)
+    client = client_for(sample_settings, warm_up=False, search_timeout_ms=50, retry_after_s=7)
     started = time.perf_counter()
     response = client.get("/api/search?q=光伏")
     assert time.perf_counter() - started < 2.0
@@ -197,7 +192,7 @@ def test_export_checks_its_budget_between_pages(sample_settings, monkeypatch):
         return real(request, ctx)
 
     monkeypatch.setattr(zhsearch.search.export, "run_search", slow_page)
-    client = _client(
+    client = client_for(
         sample_settings, warm_up=False, page_size=1, max_page_size=1, export_timeout_ms=50
     )
     _error(client.get("/api/export?q=光伏&format=csv"), 503, "timeout", "/api/export")
@@ -434,7 +429,7 @@ def hostile_md(tmp_path_factory) -> tuple[Settings, dict[str, str]]:
 def test_hostile_markdown_reports_render_fast_as_text(hostile_md):
     """16,000 `[` took 51 s per view; an 800-deep list was a 500 (RecursionError)."""
     settings, ids = hostile_md
-    client = _client(settings)
+    client = client_for(settings)
     for name in ("brackets", "nested", "quotes"):
         for _view in range(2):
             started = time.perf_counter()
@@ -510,7 +505,7 @@ def test_export_endpoint_neutralises_a_hostile_title(tmp_path):
         overrides={"index_dir": str(tmp_path / "index"), "warm_up": False}, env={}
     )
     Indexer(settings).run([data])
-    client = _client(settings)
+    client = client_for(settings)
     text = client.get("/api/export?q=光伏&format=csv").get_data(as_text=True)
     assert "'=HYPERLINK(" in text and "'@来源" in text and ",=HYPERLINK" not in text
     lines = client.get("/api/export?q=光伏&format=jsonl").get_data(as_text=True).splitlines()
@@ -551,7 +546,7 @@ def corrupted(sample_settings, tmp_path) -> Settings:
 
 
 def test_a_corrupted_index_is_a_503_with_a_reason(corrupted):
-    client = _client(corrupted)
+    client = client_for(corrupted)
     stats = client.get("/api/stats")  # first: the probe alone finds it
     body = _error(stats, 503, "index_unavailable", "/api/stats")
     assert "rebuild" in body["error"]["message"] and stats.headers["Retry-After"] == "11"
@@ -574,7 +569,7 @@ def test_stats_reports_what_a_search_found_broken(sample_settings, tmp_path, mon
 
     root = tmp_path / "index"
     shutil.copytree(sample_settings.index_dir, root)
-    client = _client(sample_settings.replace(index_dir=str(root), warm_up=False))
+    client = client_for(sample_settings.replace(index_dir=str(root), warm_up=False))
     assert client.get("/api/stats").status_code == 200
 
     def our_bug(_request, _ctx):

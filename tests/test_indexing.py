@@ -21,7 +21,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.helpers import (
+    REPO,
+    all_ids,
+    live_answer,
+    make_jsonl,
+    phrase_ids,
+    run_cli,
+    settings_for,
+)
 from zhsearch.corpus.readers import read_file
 from zhsearch.index import store as store_module
 from zhsearch.index import writer as writer_module
@@ -44,19 +52,7 @@ NEW_SENTENCE = (
     "昔阳县新建钒液流储能示范工程今日并网发电，总投资12亿元，年产能达到5万千瓦时，"
     "将带动当地新能源产业发展。"
 )
-_WORDS = (
-    "锂电池 负极材料 光伏 组件 项目 投资 建设 开发区 产业园 招商引资 新能源 储能 电站 企业 "
-    "经济 发展 转型 升级 制造 基地 工厂 生产线 技术 创新 研发 市场 产能 年产 签约 落户 开工 "
-    "投产 集群 配套 园区 数字化 智能 绿色 低碳 氢能 风电 半导体 芯片 面板 汽车 物流 港口"
-)
-WORDS = _WORDS.split()
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def settings_for(index_dir: Path) -> Settings:
-    return Settings.load(overrides={"index_dir": str(index_dir)}, env={})
 
 
 @pytest.fixture
@@ -84,48 +80,9 @@ def append(path: Path, text: str) -> None:
         fh.write("\n" + text + "\n")
 
 
-def all_ids(settings: Settings) -> list[str]:
-    """Stored ids of every live document (a list, so duplicates show)."""
-    with closing(open_index(settings)) as ix, ix.reader() as reader:
-        return sorted(fields["id"] for fields in reader.all_stored_fields())
-
-
-def phrase_ids(settings: Settings, text: str) -> list[str]:
-    """Ids of live documents whose content holds `text` literally (as a search for it does)."""
-    from zhsearch.search.context import open_context
-    from zhsearch.search.docsets import matching_docs
-    from zhsearch.search.literal import Literal, LiteralTerm
-
-    with open_context(settings) as ctx:
-        docs = matching_docs(ctx, Literal("content", LiteralTerm.parse(text)))
-        return sorted(ctx.searcher.stored_fields(d)["id"] for d in docs)
-
-
 def assert_counts(report: IndexReport, **expected: int) -> None:
     got = {k: getattr(report, k) for k in expected}
     assert got == expected, report.to_dict()
-
-
-def make_jsonl(path: Path, n: int, *, seed: int = 0, prefix: str = "n") -> list[str]:
-    """A JSONL file of `n` small generated articles; returns their ids."""
-    rng = random.Random(seed)
-    ids = []
-    with path.open("w", encoding="utf-8") as fh:
-        for i in range(n):
-            sentences = [
-                "".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12)))
-                for _ in range(rng.randint(3, 6))
-            ]
-            record = {
-                "id": f"{prefix}{i:05d}",
-                "title": "".join(rng.choice(WORDS) for _ in range(4)),
-                "date": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                "source": "测试日报",
-                "content": "。".join(sentences) + "。",
-            }
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            ids.append(record["id"])
-    return ids
 
 
 # --------------------------------------------------------------------------- incremental runs
@@ -385,23 +342,6 @@ def test_a_run_killed_between_commit_and_manifest_leaves_no_duplicates(
     assert len(phrase_ids(settings, "钒液流储能示范工程")) == 1
 
 
-def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "zhsearch.web.cli", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
-    )
-
-
-def _answer(settings: Settings) -> tuple[int, list[str]]:
-    """What the live generation answers to a fixed query: (doc count, ids matching)."""
-    ids = all_ids(settings)
-    return len(ids), phrase_ids(settings, "锂电池")
-
-
 def _kill_trials(
     args: list[str], settings: Settings, check, window: float, trials: int, seed: int
 ) -> int:
@@ -413,7 +353,7 @@ def _kill_trials(
     deadline = time.monotonic() + 15 * trials
     while hits < trials and attempts < 3 * trials and time.monotonic() < deadline:
         attempts += 1
-        proc = _run_cli("--index-dir", settings.index_dir, *args)
+        proc = run_cli("--index-dir", settings.index_dir, *args)
         time.sleep(rng.uniform(0.05, window))
         hits += proc.poll() is None
         proc.send_signal(signal.SIGKILL)
@@ -434,15 +374,15 @@ def test_rebuild_killed_at_random_moments_leaves_the_old_index_serving(
     data.mkdir()
     ids = make_jsonl(data / "news.jsonl", articles)
     started = time.monotonic()
-    proc = _run_cli("--index-dir", settings.index_dir, "index", str(data))
+    proc = run_cli("--index-dir", settings.index_dir, "index", str(data))
     out, err = proc.communicate(timeout=300)
     duration = time.monotonic() - started  # of the whole process: startup, indexing, commit
     assert proc.returncode == 0, out + err
-    expected = _answer(settings)
+    expected = live_answer(settings)
     assert expected[0] == len(ids) and expected[1]
 
     def same_answer() -> None:
-        assert _answer(settings) == expected
+        assert live_answer(settings) == expected
 
     hits = _kill_trials(
         ["index", "--rebuild", str(data)], settings, same_answer, duration, trials, seed=7
@@ -450,11 +390,11 @@ def test_rebuild_killed_at_random_moments_leaves_the_old_index_serving(
     assert hits >= trials, f"only {hits} kills landed while the rebuild ran ({duration:.1f} s)"
 
     # No stray lock blocks the next run, which cleans up what the killed ones left half-built.
-    proc = _run_cli("--index-dir", settings.index_dir, "index", "--json", str(data))
+    proc = run_cli("--index-dir", settings.index_dir, "index", "--json", str(data))
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, out + err
     assert json.loads(out)["unchanged"] == len(ids)
-    assert _answer(settings) == expected
+    assert live_answer(settings) == expected
     assert len(IndexStore(settings.index_dir).generations()) <= 2
 
 
@@ -477,7 +417,7 @@ def test_incremental_run_killed_at_random_moments_recovers(
         assert len(ids) == len(set(ids)) and set(ids) <= set(expected)
 
     _kill_trials(["index", str(data)], settings, opens_without_duplicates, duration, 3, seed=11)
-    proc = _run_cli("--index-dir", settings.index_dir, "index", str(data))
+    proc = run_cli("--index-dir", settings.index_dir, "index", str(data))
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, out + err
     assert all_ids(settings) == sorted(expected)
@@ -527,7 +467,7 @@ def test_a_second_writer_process_fails_at_once(corpus: Path, settings: Settings)
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        proc = _run_cli("--index-dir", settings.index_dir, "index", str(corpus))
+        proc = run_cli("--index-dir", settings.index_dir, "index", str(corpus))
         _, err = proc.communicate(timeout=30)
         assert proc.returncode != 0
         assert f"pid {holder.pid}" in err and "Traceback" not in err
