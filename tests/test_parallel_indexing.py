@@ -50,10 +50,19 @@ def reports(request, tmp_path_factory) -> Reports:
     return Reports(write_jsonl(where / "reports.jsonl", fixture_reports()), 400)
 
 
-@pytest.fixture(scope="module")
-def long_build(shared_dir, tmp_path_factory) -> Reports:
-    """A build that lasts long enough to be killed in the middle: 1,500 xwlb items."""
-    return _xwlb_slice(shared_dir, tmp_path_factory.mktemp("parallel-kill"))
+@pytest.fixture(scope="module", params=["fixture", "xwlb"])
+def long_build(request, tmp_path_factory) -> Reports:
+    """A build that lasts long enough to be killed in the middle: the fixture's reports four
+    times over under new ids (1,600), or 1,500 xwlb items with ../shared."""
+    where = tmp_path_factory.mktemp("parallel-kill")
+    if request.param == "xwlb":
+        return _xwlb_slice(request.getfixturevalue("shared_dir"), where)
+    records = [
+        {**record, "id": f"{record['id']}-{copy}"}
+        for copy in range(4)
+        for record in fixture_reports()
+    ]
+    return Reports(write_jsonl(where / "reports.jsonl", records), len(records))
 
 
 def _build(reports: Reports, index_dir: Path, procs: int) -> Settings:
