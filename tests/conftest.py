@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+# FIXTURES, REPO and live_server: other branches' tests import them from here.
+from tests.helpers import FIXTURES, REPO, fixture_reports, live_server, write_jsonl  # noqa: F401
+
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED", REPO.parent / "shared"))
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Set by .ci/run: in CI a missing ../shared or browser fails instead of skipping.
 REQUIRE_SHARED = os.environ.get("ZHSEARCH_REQUIRE_SHARED") == "1"
 REQUIRE_BROWSER = os.environ.get("ZHSEARCH_REQUIRE_BROWSER") == "1"
@@ -61,6 +59,27 @@ def sample_settings(tmp_path_factory, sample_dir):
     return settings
 
 
+@pytest.fixture(scope="module")
+def app_settings(sample_settings):
+    """The settings `app` and `client` serve: the sample index. A module that serves another
+    index (tests/test_xss.py) or other settings overrides this fixture, not `client`."""
+    return sample_settings
+
+
+@pytest.fixture(scope="module")
+def app(app_settings):
+    """The real Flask app on `app_settings`, in testing mode."""
+    from zhsearch.web.app import create_app
+
+    return create_app({"ZHSEARCH_SETTINGS": app_settings, "TESTING": True})
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    """A Flask test client of `app`: the one client fixture of the suite."""
+    return app.test_client()
+
+
 @pytest.fixture(scope="session")
 def xwlb_two_segments(shared_dir, tmp_path_factory):
     """1,200 news items indexed in two runs (a second segment, with updated documents): the
@@ -94,63 +113,32 @@ def xwlb_two_segments(shared_dir, tmp_path_factory):
     return settings
 
 
-def sentences_of_the_sample() -> list[str]:
-    """Every sentence of the bundled sample articles (real report text)."""
-    import re
-
-    from zhsearch.corpus.readers import read_file, sample_dir
-
-    out: list[str] = []
-    for path in sorted(sample_dir().glob("*.txt")):
-        for article in read_file(path).articles:
-            out += [s for s in re.findall(r"[^。！？\n]+[。！？]?", article.content) if len(s) > 6]
-    return out
-
-
 @pytest.fixture(scope="session")
 def fixture_two_segments(tmp_path_factory):
-    """300 reports made of the sample's sentences, indexed in two runs (a second segment, 30
-    updated documents left deleted in the first, terms with several posting blocks): what the
+    """300 fixture reports indexed in two runs: a fresh build (the bulk segment writer), then an
+    incremental run through Whoosh's own writer that adds a second segment and updates 30
+    documents, left deleted in the first; terms with several posting blocks. What the
     equivalence tests need, on a fresh clone without ../shared."""
-    import json
-    import random
-
     from zhsearch.index.settings import Settings
     from zhsearch.index.writer import Indexer
     from zhsearch.search.context import open_context
 
-    sentences = sentences_of_the_sample()
-    rng = random.Random(20261203)
-    records = []
-    for i in range(300):
-        body = rng.sample(sentences, rng.randint(3, 12))
-        records.append(
-            {
-                "id": f"fx-{i:03d}",
-                "title": body[0][:40],
-                "date": f"20{12 + i % 12}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                "source": rng.choice(["新华社", "山西日报", "南通日报"]),
-                "content": "\n".join(body),
-            }
-        )
+    records = fixture_reports()[:300]
     work = tmp_path_factory.mktemp("fixture-segments")
     first, second = work / "a.jsonl", work / "b.jsonl"
-
-    def dump(path: Path, rows: list[dict]) -> None:
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-
-    dump(first, records[:220])
+    write_jsonl(first, records[:220])
     settings = Settings.load(overrides={"index_dir": str(work / "index")}, env={})
     Indexer(settings).run([first])
     for record in records[:30]:
         record["content"] += "\n经济发展 铁路建设，锂电池负极材料项目。"
-    dump(first, records[:220])
-    dump(second, records[220:])
+    write_jsonl(first, records[:220])
+    write_jsonl(second, records[220:])
     Indexer(settings).run([first, second])
     with open_context(settings) as ctx:
         reader = ctx.searcher.reader()
         assert len(list(reader.leaf_readers())) >= 2 and reader.has_deletions()
         assert reader.doc_frequency("content_chars", "的") > 128  # several posting blocks
+        assert reader.doc_frequency("content", "发展") > 128
     return settings
 
 
@@ -159,21 +147,3 @@ def two_segments(request):
     """A two-segment index with deletions: the fixture one always, the xwlb one with ../shared."""
     name = "fixture_two_segments" if request.param == "fixture" else "xwlb_two_segments"
     return request.getfixturevalue(name)
-
-
-@contextlib.contextmanager
-def live_server(settings) -> Iterator[str]:
-    """The real app on a free loopback port, served from a background thread, for browsers."""
-    from werkzeug.serving import make_server
-
-    from zhsearch.web.app import create_app
-
-    server = make_server("127.0.0.1", 0, create_app({"ZHSEARCH_SETTINGS": settings}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="zhsearch-test-server")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()

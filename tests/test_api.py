@@ -9,16 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_openapi import assert_matches_openapi
+from tests.helpers import assert_matches_openapi
 from zhsearch.web.app import create_app
 
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def client(sample_settings):
-    app = create_app({"ZHSEARCH_SETTINGS": sample_settings, "TESTING": True})
-    return app.test_client()
 
 
 def search(client, **params):

@@ -2,7 +2,8 @@
 
 Indexing finishes; each problem is reported with its path (and line for JSONL) and a reason;
 every readable article is indexed exactly once; the exit status is non-zero and the summary
-counts the failures. Nothing is silently skipped.
+counts the failures. Nothing is silently skipped. (Files that cannot be read for permission
+or that become unreadable between runs: tests/test_indexing.py.)
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def bad_corpus(tmp_path_factory) -> Path:
     )
     (root / "loop").symlink_to(root, target_is_directory=True)  # a directory loop
     (root / "self.txt").symlink_to(root / "self.txt")  # a file that links to itself
+    (root / "dangling.txt").symlink_to(root / "does-not-exist.txt")  # a link to nothing
     big = root / "big.txt"
     sentence = "晋中开发区锂电池负极材料项目建设稳步推进，产能持续扩大。\n".encode()
     with big.open("wb") as fh:
@@ -114,6 +116,7 @@ def test_every_bad_file_is_reported_with_path_and_reason(indexed) -> None:
         "cut.jsonl.gz": "truncated",
         "vanishing.txt": "No such file",
         "self.txt": "symbolic link",
+        "dangling.txt": "broken symbolic link",
         "big.txt": "max_article_chars",
     }
     for name, words in expected.items():
@@ -152,10 +155,13 @@ def test_the_cli_exits_non_zero_and_counts_failures(indexed, bad_corpus: Path) -
     assert data["failed"] == len(data["problems"]) >= 6
     names = {Path(p["path"]).name for p in data["problems"]}
     assert {"binary.txt", "empty.txt", "mixed.jsonl", "cut.jsonl.gz", "self.txt"} <= names
+    assert "dangling.txt" in names
     assert all(p["reason"] for p in data["problems"])
     text = CliRunner().invoke(cli, ["--index-dir", settings.index_dir, "index", str(bad_corpus)])
     assert text.exit_code == 1 and "Traceback" not in text.output
     assert "mixed.jsonl:3" in text.output
+    assert "binary.txt" in text.output and "dangling.txt" in text.output
+    assert text.exception is None or isinstance(text.exception, SystemExit)
 
 
 def test_a_short_sentence_after_the_tail_marker_is_kept(tmp_path: Path, sample_dir: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 
+from tests.helpers import fixture_reports, write_jsonl
 from zhsearch.corpus.facets import extract_facets
 from zhsearch.corpus.industries import load_taxonomy
 from zhsearch.corpus.readers import read_file
@@ -101,21 +102,34 @@ def test_the_sample_corpus_is_written_as_whoosh_writes_it(sample_dir: Path, tmp_
     assert assert_same_index(_stock(docs, tmp_path / "a"), _bulk(docs, tmp_path / "b")) > 1000
 
 
-def test_news_items_with_multi_block_terms_are_written_as_whoosh_writes_them(
-    shared_dir: Path, tmp_path: Path
-):
-    slice_file = tmp_path / "slice.jsonl"
+@pytest.fixture(params=["fixture", "xwlb"])
+def many_reports(request, tmp_path: Path) -> tuple[Path, int, int]:
+    """A JSONL file of reports with terms in more documents than one 128-posting block holds,
+    the least document frequency of its commonest word and the least number of terms: the
+    fixture's 400 reports always, 400 xwlb items with ../shared."""
+    path = tmp_path / "reports.jsonl"
+    if request.param == "fixture":
+        write_jsonl(path, fixture_reports())
+        return path, 300, 3_000
+    shared_dir = request.getfixturevalue("shared_dir")
     with gzip.open(shared_dir / "corpora" / "xwlb.jsonl.gz", "rt", encoding="utf-8") as fh:
-        slice_file.write_text("".join(islice(fh, 400)), encoding="utf-8")
-    docs = _documents([slice_file])
+        path.write_text("".join(islice(fh, 400)), encoding="utf-8")
+    return path, 300, 15_000
+
+
+def test_reports_with_multi_block_terms_are_written_as_whoosh_writes_them(
+    many_reports: tuple[Path, int, int], tmp_path: Path
+):
+    path, commonest, terms = many_reports
+    docs = _documents([path])
     # A document boost and a field boost go into the weights as Whoosh applies them.
     docs[3]["_boost"] = 0.7
     docs[5]["_title_boost"] = 1.1  # not exact in binary: the order of products matters
     a, b = _stock(docs, tmp_path / "a"), _bulk(docs, tmp_path / "b")
     with b.reader() as reader:
         # Terms in more documents than one 128-posting block holds.
-        assert max(reader.doc_frequency("content", t) for _, t in reader.all_terms()) > 300
-    assert assert_same_index(a, b) > 15_000
+        assert max(reader.doc_frequency("content", t) for _, t in reader.all_terms()) > commonest
+    assert assert_same_index(a, b) > terms
 
 
 def test_a_small_writer_memory_gives_more_segments_and_the_same_answers(

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 from zhsearch.search.arrays import DOC_ARRAYS, doc_arrays
 from zhsearch.search.cache import GenerationCache, SearchCaches, Slot, declared_slots
 from zhsearch.search.context import open_context

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 from zhsearch.corpus.readers import read_file
 from zhsearch.corpus.segment import normalize
 from zhsearch.index.settings import Settings

@@ -1,7 +1,9 @@
-"""Faults: indexers killed at random moments (10 trials, fixed seed), what a killed writer leaves
-in LOCK, two writer processes at once, a full disk and a read-only index directory.
+"""Faults: indexers killed at random moments (fixed seeds), what a killed writer leaves in LOCK,
+a second writer, a rebuild that raises, a full disk and an index directory that cannot be
+written. Each scenario is tested here only.
 
-Searching through the real server while a rebuild runs is in tests/test_load.py.
+Searching through the real server while a rebuild runs is in tests/test_load.py, a failing
+worker of a parallel build in tests/test_parallel_indexing.py.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import os
 import random
 import signal
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.test_indexing import _answer, _run_cli, all_ids, make_jsonl, settings_for
+from tests.helpers import all_ids, live_answer, make_jsonl, run_cli, settings_for
 from zhsearch.index import store as store_module
-from zhsearch.index.store import LOCK, IndexNotWritable, IndexStore, open_index
+from zhsearch.index.settings import Settings
+from zhsearch.index.store import LOCK, IndexLocked, IndexNotWritable, IndexStore, open_index
 from zhsearch.index.writer import Indexer
 from zhsearch.web.cli import cli
 
@@ -41,11 +45,11 @@ def _wait_for_lock_holder(index_dir: str, pid: int, timeout: float = 60) -> bool
     return False
 
 
-def _writing_seconds(settings, args: list[str], data: Path) -> float:
+def _writing_seconds(settings, args: list[str], data: Path, articles: int) -> float:
     """How long one uninterrupted run of `args` holds the writer lock."""
     if args[1] != "--rebuild":
-        make_jsonl(data / "news.jsonl", 400)
-    proc = _run_cli("--index-dir", settings.index_dir, *args)
+        make_jsonl(data / "news.jsonl", articles)
+    proc = run_cli("--index-dir", settings.index_dir, *args)
     assert _wait_for_lock_holder(settings.index_dir, proc.pid), proc.communicate()
     started = time.monotonic()
     proc.communicate()
@@ -53,27 +57,32 @@ def _writing_seconds(settings, args: list[str], data: Path) -> float:
     return time.monotonic() - started
 
 
-def test_ten_kills_at_random_moments_with_a_fixed_seed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("articles", "trials"), [(400, TRIALS), pytest.param(3000, 20, marks=pytest.mark.slow)]
+)
+def test_ten_kills_at_random_moments_with_a_fixed_seed(
+    tmp_path: Path, articles: int, trials: int
+) -> None:
     """Rebuilds and incremental runs alternate, each SIGKILLed at a seeded random moment while
     it holds the lock; after every kill the old answer is served, LOCK still names the dead
     writer (stale content) yet the next writer gets the lock at once."""
     settings = settings_for(tmp_path / "index")
     data = tmp_path / "data"
     data.mkdir()
-    make_jsonl(data / "news.jsonl", 400)
-    assert Indexer(settings).run([data]).documents == 400
-    expected = _answer(settings)
+    make_jsonl(data / "news.jsonl", articles)
+    assert Indexer(settings).run([data]).documents == articles
+    expected = live_answer(settings)
     kinds = [["index", "--rebuild", str(data)], ["index", str(data)]]
     # Kill moments are drawn within how long each kind of run takes on this machine, so they
     # land while the writer works however fast or loaded the machine is.
-    spans = [_writing_seconds(settings, args, data) for args in kinds]
+    spans = [_writing_seconds(settings, args, data, articles) for args in kinds]
     rng = random.Random(SEED)
     killed: list[dict[str, object]] = []
-    for trial in range(TRIALS):
+    for trial in range(trials):
         args = kinds[trial % 2]
         if trial % 2:  # give the incremental run work: rewrite the file with the same records
-            make_jsonl(data / "news.jsonl", 400)
-        proc = _run_cli("--index-dir", settings.index_dir, *args)
+            make_jsonl(data / "news.jsonl", articles)
+        proc = run_cli("--index-dir", settings.index_dir, *args)
         assert _wait_for_lock_holder(settings.index_dir, proc.pid), proc.communicate()
         delay = rng.uniform(0.0, 0.8 * spans[trial % 2])
         time.sleep(delay)
@@ -83,19 +92,75 @@ def test_ten_kills_at_random_moments_with_a_fixed_seed(tmp_path: Path) -> None:
         killed.append({"trial": trial, "args": args[:2], "delay": round(delay, 3), "hit": alive})
         lock_text = (Path(settings.index_dir) / LOCK).read_text().strip()
         assert lock_text in {str(proc.pid), ""}  # a kill leaves the dead pid behind
-        assert _answer(settings) == expected, killed[-1]
+        assert live_answer(settings) == expected, killed[-1]
         with IndexStore(settings.index_dir).lock():  # not stale: the kernel dropped the lock
             pass
     hits = sum(bool(k["hit"]) for k in killed)
-    assert hits >= TRIALS - 2, killed  # nearly all landed while the writer was working
+    assert hits >= trials - 2, killed  # nearly all landed while the writer was working
     report = Indexer(settings).run([data])
-    assert report.failed == 0 and report.documents == 400
+    assert report.failed == 0 and report.documents == articles
     ids = all_ids(settings)
-    assert len(ids) == len(set(ids)) == 400
+    assert len(ids) == len(set(ids)) == articles
     assert len(IndexStore(settings.index_dir).generations()) <= 2
     out = Path(__file__).resolve().parents[1] / "test-artifacts" / "reliability"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "kills.json").write_text(json.dumps(killed, indent=1), encoding="utf-8")
+    name = "kills.json" if articles == 400 else f"kills-{articles}.json"
+    (out / name).write_text(json.dumps(killed, indent=1), encoding="utf-8")
+
+
+def _kill_trials(
+    args: list[str], settings: Settings, check, window: float, trials: int, seed: int
+) -> int:
+    """Start `zhsearch ARGS` and SIGKILL it at random moments within `window` seconds; after
+    each kill run `check()` on the index left behind. Returns how many kills hit a running
+    process (time-bounded, so a slow machine cannot make the test run away)."""
+    rng = random.Random(seed)
+    hits = attempts = 0
+    deadline = time.monotonic() + 15 * trials
+    while hits < trials and attempts < 3 * trials and time.monotonic() < deadline:
+        attempts += 1
+        proc = run_cli("--index-dir", settings.index_dir, *args)
+        time.sleep(rng.uniform(0.05, window))
+        hits += proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        assert IndexStore(settings.index_dir).current() is not None
+        check()
+    return hits
+
+
+def test_incremental_run_killed_at_random_moments_recovers(tmp_path: Path) -> None:
+    """An incremental run that changes records and adds a file, killed at random moments: each
+    kill leaves an index without duplicates, and the next run gives every record its new text."""
+    settings = settings_for(tmp_path / "index")
+    data = tmp_path / "data"
+    data.mkdir()
+    make_jsonl(data / "a.jsonl", 200)
+    started = time.monotonic()
+    assert Indexer(settings).run([data]).documents == 200
+    duration = 2 * (time.monotonic() - started) + 0.5  # twice the work, plus process startup
+    # Same ids with new text in a.jsonl, and a new file.
+    expected = make_jsonl(data / "a.jsonl", 200, seed=1) + make_jsonl(
+        data / "b.jsonl", 200, prefix="m"
+    )
+
+    def opens_without_duplicates() -> None:
+        ids = all_ids(settings)
+        assert len(ids) == len(set(ids)) and set(ids) <= set(expected)
+
+    _kill_trials(["index", str(data)], settings, opens_without_duplicates, duration, 3, seed=11)
+    proc = run_cli("--index-dir", settings.index_dir, "index", str(data))
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert all_ids(settings) == sorted(expected)
+    # The changed records carry their new text.
+    titles = {
+        json.loads(line)["id"]: json.loads(line)["title"]
+        for line in (data / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    }
+    with closing(open_index(settings)) as ix, ix.reader() as reader:
+        stored = {f["id"]: f["title"] for f in reader.all_stored_fields()}
+    assert all(stored[i] == t for i, t in titles.items())
 
 
 def test_two_writer_processes_at_once(tmp_path: Path) -> None:
@@ -103,10 +168,10 @@ def test_two_writer_processes_at_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     make_jsonl(data / "news.jsonl", 1500)
-    first = _run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
+    first = run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
     try:
         assert _wait_for_lock_holder(settings.index_dir, first.pid)
-        second = _run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
+        second = run_cli("--index-dir", settings.index_dir, "index", "--rebuild", str(data))
         out, err = second.communicate(timeout=60)
         assert second.returncode == 1, out + err
         assert f"another zhsearch process (pid {first.pid})" in err and "wait" in err
@@ -124,6 +189,45 @@ def built(tmp_path: Path, sample_dir: Path):
     Indexer(settings).run([sample_dir])
     store = IndexStore(settings.index_dir)
     return settings, store, store.current(), all_ids(settings)
+
+
+def test_a_second_writer_in_the_same_process_fails_and_names_the_holder(
+    built, sample_dir: Path
+) -> None:
+    settings, store, _live, _before = built
+    with store.lock():  # held: a writer that waited for it would never return
+        with pytest.raises(IndexLocked, match=str(os.getpid())):
+            Indexer(settings).run([sample_dir])
+        result = CliRunner().invoke(
+            cli, ["--index-dir", settings.index_dir, "index", str(sample_dir)]
+        )
+    assert result.exit_code != 0
+    assert "another zhsearch process" in result.output
+    assert "Traceback" not in result.output
+    # Released: the next run goes through.
+    assert Indexer(settings).run([sample_dir]).unchanged == 6
+
+
+def test_a_rebuild_that_raises_keeps_the_old_generation(
+    built, sample_dir: Path, monkeypatch
+) -> None:
+    """An unexpected error half way through a rebuild (a full disk at commit is below)."""
+    settings, store, live, before = built
+    real = Indexer._index_file
+    calls = []
+
+    def exploding(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk on fire")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Indexer, "_index_file", exploding)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        Indexer(settings).run([sample_dir], rebuild=True)
+    assert store.current() == live
+    assert store.generations() == [live]  # the half-built generation was removed
+    assert all_ids(settings) == before
 
 
 @pytest.mark.parametrize("rebuild", [True, False], ids=["rebuild", "incremental"])
@@ -176,10 +280,15 @@ def test_a_full_disk_when_switching_keeps_the_old_generation(
     assert len(store.generations()) == 2
 
 
-def test_a_read_only_index_directory_leaves_the_live_index_serving(
-    built, sample_dir: Path, monkeypatch
+@pytest.mark.parametrize("existing", [True, False], ids=["live index", "no index yet"])
+def test_a_read_only_index_directory_is_a_clear_error_and_the_live_index_serves(
+    tmp_path: Path, sample_dir: Path, monkeypatch, existing: bool
 ) -> None:
-    settings, store, live, before = built
+    settings = settings_for(tmp_path / "index")
+    if existing:
+        Indexer(settings).run([sample_dir])
+    store = IndexStore(settings.index_dir)
+    live, before = store.current(), all_ids(settings) if existing else []
     real_open = os.open
 
     def read_only(path, flags, *args):
@@ -194,8 +303,27 @@ def test_a_read_only_index_directory_leaves_the_live_index_serving(
         args = ["--index-dir", settings.index_dir, "index", str(sample_dir)]
         result = CliRunner().invoke(cli, [*args, "--rebuild"] if rebuild else args)
         assert result.exit_code == 1 and "cannot write the index directory" in result.output
-    open_index(settings).close()  # readers open read-only and still work
-    assert store.current() == live and all_ids(settings) == before
+        assert "Traceback" not in result.output
+    assert store.current() == live
+    if existing:
+        open_index(settings).close()  # readers open read-only and still work
+        assert all_ids(settings) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_really_read_only_index_directory(sample_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ro"
+    index_dir.mkdir()
+    index_dir.chmod(0o555)
+    with pytest.raises(IndexNotWritable):
+        Indexer(settings_for(index_dir)).run([sample_dir])
+
+
+def test_an_index_directory_that_is_a_file(sample_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "a-file"
+    path.write_text("x")
+    with pytest.raises(IndexNotWritable):
+        Indexer(settings_for(path / "index")).run([sample_dir])
 
 
 @pytest.fixture

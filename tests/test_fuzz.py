@@ -25,25 +25,12 @@ from zhsearch.search.context import SearchContext, open_context
 from zhsearch.search.query import parse_query
 from zhsearch.search.request import BadRequest, SearchRequest
 from zhsearch.search.run import run_search
-from zhsearch.web.app import create_app
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reliability"
 ERROR_CODES = {"bad_query", "bad_parameter", "not_found"}
 FUZZ = settings(
     deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )
-
-
-@pytest.fixture(scope="module")
-def app(sample_settings):
-    """The real app on the sample index."""
-    return create_app({"ZHSEARCH_SETTINGS": sample_settings, "TESTING": True})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    """A Flask test client of the real app."""
-    return app.test_client()
 
 
 @pytest.fixture

@@ -23,13 +23,13 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import REPO
-from tests.test_openapi import assert_matches_openapi
+from tests.helpers import REPO, assert_matches_openapi, client_for
 from zhsearch.index.settings import Settings
 from zhsearch.index.writer import Indexer
 from zhsearch.search.budget import SearchCancelled, SearchTimeout
 from zhsearch.search.export import neutralise_cell, render
 from zhsearch.search.request import BadRequest, SearchRequest
+from zhsearch.web import render as render_module
 from zhsearch.web.app import create_app
 from zhsearch.web.render import markdown_too_hard, render_body
 from zhsearch.web.serving import create_waitress_server
@@ -37,14 +37,10 @@ from zhsearch.web.serving import create_waitress_server
 DIVISIONS = REPO / "corpus" / "data" / "divisions.tsv"
 
 
-def _client(settings: Settings, **overrides):
-    app = create_app({"ZHSEARCH_SETTINGS": settings.replace(**overrides), "TESTING": True})
-    return app.test_client()
-
-
 @pytest.fixture(scope="module")
-def client(sample_settings):
-    return _client(sample_settings, warm_up=False)
+def app_settings(sample_settings):
+    """The sample index without the background warm-up, which would compete with the budgets."""
+    return sample_settings.replace(warm_up=False)
 
 
 def _error(response, status: int, code: str, path: str | None = "/api/search") -> dict:
@@ -146,7 +142,7 @@ def test_long_urls_and_many_parameters_are_refused_before_parsing(client, monkey
 
 
 def _client_of(client, **overrides):
-    return _client(client.application.config["ZHSEARCH_SETTINGS"], **overrides)
+    return client_for(client.application.config["ZHSEARCH_SETTINGS"], **overrides)
 
 
 # ----------------------------------------------------------------------------- time budgets
@@ -173,7 +169,7 @@ def test_a_search_past_its_budget_is_a_503_timeout(sample_settings, monkeypatch)
 
     monkeypatch.setattr(zhsearch.web.api, "run_search", heavy)
     monkeypatch.setattr(zhsearch.web.pages, "run_search", heavy)
-    client = _client(sample_settings, warm_up=False, search_timeout_ms=50, retry_after_s=7)
+    client = client_for(sample_settings, warm_up=False, search_timeout_ms=50, retry_after_s=7)
     started = time.perf_counter()
     response = client.get("/api/search?q=光伏")
     assert time.perf_counter() - started < 2.0
@@ -197,7 +193,7 @@ def test_export_checks_its_budget_between_pages(sample_settings, monkeypatch):
         return real(request, ctx)
 
     monkeypatch.setattr(zhsearch.search.export, "run_search", slow_page)
-    client = _client(
+    client = client_for(
         sample_settings, warm_up=False, page_size=1, max_page_size=1, export_timeout_ms=50
     )
     _error(client.get("/api/export?q=光伏&format=csv"), 503, "timeout", "/api/export")
@@ -434,7 +430,7 @@ def hostile_md(tmp_path_factory) -> tuple[Settings, dict[str, str]]:
 def test_hostile_markdown_reports_render_fast_as_text(hostile_md):
     """16,000 `[` took 51 s per view; an 800-deep list was a 500 (RecursionError)."""
     settings, ids = hostile_md
-    client = _client(settings)
+    client = client_for(settings)
     for name in ("brackets", "nested", "quotes"):
         for _view in range(2):
             started = time.perf_counter()
@@ -448,24 +444,26 @@ def test_hostile_markdown_reports_render_fast_as_text(hostile_md):
     assert "<strong>并网</strong>" in plain and "<li>一</li>" in plain
 
 
-def test_markdown_limits_and_cache():
+def test_markdown_limits_and_cache(app, monkeypatch):
     assert markdown_too_hard("[" * 33, 1000, 32) and not markdown_too_hard("[a]" * 5000, 10**6, 32)
     assert markdown_too_hard("[a](" * 40, 1000, 32)
     assert markdown_too_hard("".join("  " * i + "- x\n" for i in range(40)), 10**6, 32)
     assert markdown_too_hard("- " * 40 + "x", 1000, 32)
     assert markdown_too_hard("x" * 101, 100, 32)
     assert not markdown_too_hard("# 标题\n\n- a\n  - b\n\n[链接](http://x.cn)（括号）\n", 1000, 32)
-    text = "<b>x</b> [" * 5000
-    started = time.perf_counter()
-    html = render_body(text, "md")
-    assert time.perf_counter() - started < 0.5
-    assert "<b>" not in html and "&lt;b&gt;" in html
-    body = "# 光伏\n\n" + "光伏电站并网发电，" * 3000
-    render_body(body, "md")
-    started = time.perf_counter()
-    for _ in range(20):
-        render_body(body, "md")
-    assert time.perf_counter() - started < 0.5  # rendered once, then cached
+    calls: list[int] = []
+    real = render_module.markdown.markdown
+    monkeypatch.setattr(
+        render_module.markdown, "markdown", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    with app.app_context():
+        html = render_body("<b>x</b> [" * 5000, "md")
+        assert calls == []  # too hard: shown as text, never handed to the Markdown parser
+        assert "<b>" not in html and "&lt;b&gt;" in html
+        body = "# 光伏\n\n" + "光伏电站并网发电，" * 3000
+        first = render_body(body, "md")
+        assert "<h1>" in first and all(render_body(body, "md") == first for _ in range(20))
+    assert calls == [1]  # rendered once, then read from the app's cache
 
 
 # ----------------------------------------------------------------------------- CSV export
@@ -510,7 +508,7 @@ def test_export_endpoint_neutralises_a_hostile_title(tmp_path):
         overrides={"index_dir": str(tmp_path / "index"), "warm_up": False}, env={}
     )
     Indexer(settings).run([data])
-    client = _client(settings)
+    client = client_for(settings)
     text = client.get("/api/export?q=光伏&format=csv").get_data(as_text=True)
     assert "'=HYPERLINK(" in text and "'@来源" in text and ",=HYPERLINK" not in text
     lines = client.get("/api/export?q=光伏&format=jsonl").get_data(as_text=True).splitlines()
@@ -551,7 +549,7 @@ def corrupted(sample_settings, tmp_path) -> Settings:
 
 
 def test_a_corrupted_index_is_a_503_with_a_reason(corrupted):
-    client = _client(corrupted)
+    client = client_for(corrupted)
     stats = client.get("/api/stats")  # first: the probe alone finds it
     body = _error(stats, 503, "index_unavailable", "/api/stats")
     assert "rebuild" in body["error"]["message"] and stats.headers["Retry-After"] == "11"
@@ -574,7 +572,7 @@ def test_stats_reports_what_a_search_found_broken(sample_settings, tmp_path, mon
 
     root = tmp_path / "index"
     shutil.copytree(sample_settings.index_dir, root)
-    client = _client(sample_settings.replace(index_dir=str(root), warm_up=False))
+    client = client_for(sample_settings.replace(index_dir=str(root), warm_up=False))
     assert client.get("/api/stats").status_code == 200
 
     def our_bug(_request, _ctx):

@@ -1,4 +1,6 @@
-"""The indexer and the index directory: incremental runs, failures, crashes, locks, metadata.
+"""The indexer and the index directory: incremental runs, unreadable files, failing articles,
+a crash between commit and manifest, metadata and ids. Kills, locks, full disks and directory
+problems are in tests/test_faults.py, a folder of odd files in tests/test_bad_files.py.
 
 Every test builds its own index in tmp_path with the real `Indexer`; tests that change the corpus
 work on a copy of the sample files.
@@ -9,30 +11,26 @@ from __future__ import annotations
 import errno
 import json
 import os
-import random
 import shutil
-import signal
-import subprocess
-import sys
-import time
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.helpers import (
+    all_ids,
+    make_jsonl,
+    phrase_ids,
+    settings_for,
+)
 from zhsearch.corpus.readers import read_file
-from zhsearch.index import store as store_module
 from zhsearch.index import writer as writer_module
 from zhsearch.index.settings import Settings
 from zhsearch.index.store import (
     CURRENT,
     MANIFEST,
     META,
-    IndexLocked,
     IndexMissing,
-    IndexNotWritable,
     IndexOutdated,
     IndexStore,
     open_index,
@@ -44,19 +42,7 @@ NEW_SENTENCE = (
     "昔阳县新建钒液流储能示范工程今日并网发电，总投资12亿元，年产能达到5万千瓦时，"
     "将带动当地新能源产业发展。"
 )
-_WORDS = (
-    "锂电池 负极材料 光伏 组件 项目 投资 建设 开发区 产业园 招商引资 新能源 储能 电站 企业 "
-    "经济 发展 转型 升级 制造 基地 工厂 生产线 技术 创新 研发 市场 产能 年产 签约 落户 开工 "
-    "投产 集群 配套 园区 数字化 智能 绿色 低碳 氢能 风电 半导体 芯片 面板 汽车 物流 港口"
-)
-WORDS = _WORDS.split()
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def settings_for(index_dir: Path) -> Settings:
-    return Settings.load(overrides={"index_dir": str(index_dir)}, env={})
 
 
 @pytest.fixture
@@ -84,48 +70,9 @@ def append(path: Path, text: str) -> None:
         fh.write("\n" + text + "\n")
 
 
-def all_ids(settings: Settings) -> list[str]:
-    """Stored ids of every live document (a list, so duplicates show)."""
-    with closing(open_index(settings)) as ix, ix.reader() as reader:
-        return sorted(fields["id"] for fields in reader.all_stored_fields())
-
-
-def phrase_ids(settings: Settings, text: str) -> list[str]:
-    """Ids of live documents whose content holds `text` literally (as a search for it does)."""
-    from zhsearch.search.context import open_context
-    from zhsearch.search.docsets import matching_docs
-    from zhsearch.search.literal import Literal, LiteralTerm
-
-    with open_context(settings) as ctx:
-        docs = matching_docs(ctx, Literal("content", LiteralTerm.parse(text)))
-        return sorted(ctx.searcher.stored_fields(d)["id"] for d in docs)
-
-
 def assert_counts(report: IndexReport, **expected: int) -> None:
     got = {k: getattr(report, k) for k in expected}
     assert got == expected, report.to_dict()
-
-
-def make_jsonl(path: Path, n: int, *, seed: int = 0, prefix: str = "n") -> list[str]:
-    """A JSONL file of `n` small generated articles; returns their ids."""
-    rng = random.Random(seed)
-    ids = []
-    with path.open("w", encoding="utf-8") as fh:
-        for i in range(n):
-            sentences = [
-                "".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12)))
-                for _ in range(rng.randint(3, 6))
-            ]
-            record = {
-                "id": f"{prefix}{i:05d}",
-                "title": "".join(rng.choice(WORDS) for _ in range(4)),
-                "date": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                "source": "测试日报",
-                "content": "。".join(sentences) + "。",
-            }
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            ids.append(record["id"])
-    return ids
 
 
 # --------------------------------------------------------------------------- incremental runs
@@ -218,26 +165,6 @@ def test_files_outside_the_given_paths_are_kept(corpus: Path, settings: Settings
 # --------------------------------------------------------------------------- unreadable files
 
 
-def test_unreadable_files_are_reported_and_the_rest_is_indexed(
-    corpus: Path, settings: Settings
-) -> None:
-    junk = corpus / "junk.txt"
-    junk.write_bytes(bytes(range(256)) * 64)
-    dangling = corpus / "dangling.txt"
-    dangling.symlink_to(corpus / "does-not-exist.txt")
-    report = Indexer(settings).run([corpus])
-    assert report.added == 6 and report.documents == 6
-    assert report.failed >= 2
-    problems = {Path(p.path).name: p.reason for p in report.problems}
-    assert {"junk.txt", "dangling.txt"} <= problems.keys(), report.to_dict()
-    assert all(reason.strip() for reason in problems.values())
-
-    result = CliRunner().invoke(cli, ["--index-dir", settings.index_dir, "index", str(corpus)])
-    assert result.exit_code == 1, result.output
-    assert "junk.txt" in result.output and "dangling.txt" in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-
-
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without read permission")
 def test_a_file_without_read_permission_is_reported(corpus: Path, settings: Settings) -> None:
     locked = corpus / "locked.txt"
@@ -286,39 +213,6 @@ def test_a_file_that_becomes_unreadable_keeps_its_documents(
 
 
 # --------------------------------------------------------------------------- crashes
-
-
-@pytest.mark.parametrize("where", ["file", "commit"])
-def test_a_rebuild_that_raises_keeps_the_old_generation(
-    corpus: Path, settings: Settings, monkeypatch, where: str
-) -> None:
-    Indexer(settings).run([corpus])
-    store = IndexStore(settings.index_dir)
-    live = store.current()
-    before = all_ids(settings)
-    if where == "file":
-        real = Indexer._index_file
-        calls = []
-
-        def exploding(self, *args, **kwargs):
-            calls.append(1)
-            if len(calls) == 3:
-                raise RuntimeError("disk on fire")
-            return real(self, *args, **kwargs)
-
-        monkeypatch.setattr(Indexer, "_index_file", exploding)
-    else:
-        from whoosh.writing import SegmentWriter
-
-        def full(self, *args, **kwargs):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        monkeypatch.setattr(SegmentWriter, "commit", full)
-    with pytest.raises((RuntimeError, OSError)):
-        Indexer(settings).run([corpus], rebuild=True)
-    assert store.current() == live
-    assert store.generations() == [live]  # the half-built generation was removed
-    assert all_ids(settings) == before
 
 
 @pytest.mark.parametrize("how", ["fresh", "fresh, two processes", "incremental"])
@@ -385,195 +279,7 @@ def test_a_run_killed_between_commit_and_manifest_leaves_no_duplicates(
     assert len(phrase_ids(settings, "钒液流储能示范工程")) == 1
 
 
-def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "zhsearch.web.cli", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
-    )
-
-
-def _answer(settings: Settings) -> tuple[int, list[str]]:
-    """What the live generation answers to a fixed query: (doc count, ids matching)."""
-    ids = all_ids(settings)
-    return len(ids), phrase_ids(settings, "锂电池")
-
-
-def _kill_trials(
-    args: list[str], settings: Settings, check, window: float, trials: int, seed: int
-) -> int:
-    """Start `zhsearch ARGS` and SIGKILL it at random moments within `window` seconds; after
-    each kill run `check()` on the index left behind. Returns how many kills hit a running
-    process (time-bounded, so a slow machine cannot make the test run away)."""
-    rng = random.Random(seed)
-    hits = attempts = 0
-    deadline = time.monotonic() + 15 * trials
-    while hits < trials and attempts < 3 * trials and time.monotonic() < deadline:
-        attempts += 1
-        proc = _run_cli("--index-dir", settings.index_dir, *args)
-        time.sleep(rng.uniform(0.05, window))
-        hits += proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
-        assert IndexStore(settings.index_dir).current() is not None
-        check()
-    return hits
-
-
-@pytest.mark.parametrize(
-    ("articles", "trials"),
-    [(400, 5), pytest.param(3000, 25, marks=pytest.mark.slow)],
-)
-def test_rebuild_killed_at_random_moments_leaves_the_old_index_serving(
-    tmp_path: Path, settings: Settings, articles: int, trials: int
-) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    ids = make_jsonl(data / "news.jsonl", articles)
-    started = time.monotonic()
-    proc = _run_cli("--index-dir", settings.index_dir, "index", str(data))
-    out, err = proc.communicate(timeout=300)
-    duration = time.monotonic() - started  # of the whole process: startup, indexing, commit
-    assert proc.returncode == 0, out + err
-    expected = _answer(settings)
-    assert expected[0] == len(ids) and expected[1]
-
-    def same_answer() -> None:
-        assert _answer(settings) == expected
-
-    hits = _kill_trials(
-        ["index", "--rebuild", str(data)], settings, same_answer, duration, trials, seed=7
-    )
-    assert hits >= trials, f"only {hits} kills landed while the rebuild ran ({duration:.1f} s)"
-
-    # No stray lock blocks the next run, which cleans up what the killed ones left half-built.
-    proc = _run_cli("--index-dir", settings.index_dir, "index", "--json", str(data))
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, out + err
-    assert json.loads(out)["unchanged"] == len(ids)
-    assert _answer(settings) == expected
-    assert len(IndexStore(settings.index_dir).generations()) <= 2
-
-
-def test_incremental_run_killed_at_random_moments_recovers(
-    tmp_path: Path, settings: Settings
-) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    make_jsonl(data / "a.jsonl", 200)
-    started = time.monotonic()
-    assert Indexer(settings).run([data]).documents == 200
-    duration = 2 * (time.monotonic() - started) + 0.5  # twice the work, plus process startup
-    # Same ids with new text in a.jsonl, and a new file.
-    expected = make_jsonl(data / "a.jsonl", 200, seed=1) + make_jsonl(
-        data / "b.jsonl", 200, prefix="m"
-    )
-
-    def opens_without_duplicates() -> None:
-        ids = all_ids(settings)
-        assert len(ids) == len(set(ids)) and set(ids) <= set(expected)
-
-    _kill_trials(["index", str(data)], settings, opens_without_duplicates, duration, 3, seed=11)
-    proc = _run_cli("--index-dir", settings.index_dir, "index", str(data))
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, out + err
-    assert all_ids(settings) == sorted(expected)
-    # The changed records carry their new text.
-    titles = {
-        json.loads(line)["id"]: json.loads(line)["title"]
-        for line in (data / "a.jsonl").read_text(encoding="utf-8").splitlines()
-    }
-    with closing(open_index(settings)) as ix, ix.reader() as reader:
-        stored = {f["id"]: f["title"] for f in reader.all_stored_fields()}
-    assert all(stored[i] == t for i, t in titles.items())
-
-
-# --------------------------------------------------------------------------- locks
-
-
-def test_a_second_writer_fails_at_once(corpus: Path, settings: Settings) -> None:
-    Indexer(settings).run([corpus])
-    with IndexStore(settings.index_dir).lock():
-        started = time.monotonic()
-        with pytest.raises(IndexLocked, match=str(os.getpid())):
-            Indexer(settings).run([corpus])
-        result = CliRunner().invoke(cli, ["--index-dir", settings.index_dir, "index", str(corpus)])
-        assert time.monotonic() - started < 10
-    assert result.exit_code != 0
-    assert "another zhsearch process" in result.output
-    assert "Traceback" not in result.output
-    # Released: the next run goes through.
-    assert Indexer(settings).run([corpus]).unchanged == 6
-
-
-def test_a_second_writer_process_fails_at_once(corpus: Path, settings: Settings) -> None:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\n"
-            "from zhsearch.index.store import IndexStore\n"
-            "with IndexStore(sys.argv[1]).lock():\n"
-            "    print('locked', flush=True)\n"
-            "    time.sleep(60)\n",
-            settings.index_dir,
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        proc = _run_cli("--index-dir", settings.index_dir, "index", str(corpus))
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode != 0
-        assert f"pid {holder.pid}" in err and "Traceback" not in err
-    finally:
-        holder.kill()
-        holder.communicate()
-    # A killed holder leaves no stale lock.
-    assert Indexer(settings).run([corpus]).added == 6
-
-
-# --------------------------------------------------------------------------- directory problems
-
-
-def test_a_read_only_index_directory_gives_a_clear_error(
-    corpus: Path, settings: Settings, monkeypatch
-) -> None:
-    real_open = os.open
-
-    def read_only(path, flags, *args):
-        if Path(path).parent == Path(settings.index_dir) and flags & (os.O_RDWR | os.O_WRONLY):
-            raise OSError(errno.EROFS, "Read-only file system", str(path))
-        return real_open(path, flags, *args)
-
-    monkeypatch.setattr(store_module.os, "open", read_only)
-    with pytest.raises(IndexNotWritable, match="Read-only file system"):
-        Indexer(settings).run([corpus])
-    result = CliRunner().invoke(cli, ["--index-dir", settings.index_dir, "index", str(corpus)])
-    assert result.exit_code == 1
-    assert "cannot write the index directory" in result.output
-    assert "Traceback" not in result.output
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
-def test_a_really_read_only_index_directory(corpus: Path, tmp_path: Path) -> None:
-    index_dir = tmp_path / "ro"
-    index_dir.mkdir()
-    index_dir.chmod(0o555)
-    with pytest.raises(IndexNotWritable):
-        Indexer(settings_for(index_dir)).run([corpus])
-
-
-def test_an_index_directory_that_is_a_file(corpus: Path, tmp_path: Path) -> None:
-    path = tmp_path / "a-file"
-    path.write_text("x")
-    with pytest.raises(IndexNotWritable):
-        Indexer(settings_for(path / "index")).run([corpus])
+# --------------------------------------------------------------------------- no index
 
 
 def test_no_index_yet_is_index_missing(settings: Settings) -> None:

@@ -27,8 +27,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import REPO
-from tests.test_indexing import make_jsonl
+from tests.helpers import REPO, make_jsonl
 from zhsearch.index.settings import Settings
 from zhsearch.index.writer import Indexer
 

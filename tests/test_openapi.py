@@ -1,58 +1,26 @@
 """The OpenAPI document: valid, complete (every /api route documented) and usable to validate
-real responses; `assert_matches_openapi` is shared with the API tests."""
+real responses (`assert_matches_openapi`, in tests/helpers.py, is what the API tests use)."""
 
 from __future__ import annotations
 
 import json
 import re
-from functools import cache
-from importlib import resources
-from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
+from tests.helpers import (  # noqa: F401 - assert_matches_openapi: other branches import it here
+    SPEC_URI,
+    assert_matches_openapi,
+    json_pointer,
+    openapi_registry,
+    schema_validator,
+    spec,
+)
 from zhsearch.web.app import create_app
 
-SPEC_URI = "urn:zhsearch:openapi"
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}
-
-
-@cache
-def spec() -> dict[str, Any]:
-    """The OpenAPI document shipped in the web package."""
-    return json.loads(resources.files("web").joinpath("openapi.json").read_text("utf-8"))
-
-
-@cache
-def _registry() -> Registry:
-    resource = Resource.from_contents(spec(), default_specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
-
-
-def _pointer(*parts: str) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def schema_validator(pointer: str) -> Draft202012Validator:
-    """A Draft 2020-12 validator for the schema at `pointer`, resolving the spec's own $refs."""
-    return Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=_registry())
-
-
-def assert_matches_openapi(response: Any, path: str, method: str = "get") -> None:
-    """The response's status is documented for `path` and its JSON body matches that schema."""
-    responses = spec()["paths"][path][method]["responses"]
-    status = str(response.status_code)
-    assert status in responses, f"{method.upper()} {path} answers {status}, not documented"
-    assert response.mimetype == "application/json"
-    pointer = _pointer(
-        "paths", path, method, "responses", status, "content", "application/json", "schema"
-    )
-    errors = sorted(schema_validator(pointer).iter_errors(response.get_json()), key=str)
-    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
 
 def _api_routes() -> set[tuple[str, str]]:
@@ -83,7 +51,7 @@ def test_every_api_route_is_documented_and_nothing_else():
 def test_every_ref_resolves_and_every_operation_documents_its_errors():
     text = json.dumps(spec())
     for ref in set(re.findall(r'"\$ref": "(#[^"]+)"', text)):
-        _registry().resolver(SPEC_URI).lookup(ref)
+        openapi_registry().resolver(SPEC_URI).lookup(ref)
     for path, ops in spec()["paths"].items():
         for method, op in ops.items():
             assert op.get("operationId"), (path, method)
@@ -123,5 +91,5 @@ def test_served_document_is_the_file():
     ],
 )
 def test_error_schema_rejects_wrong_shapes(body):
-    validator = schema_validator(_pointer("components", "schemas", "ErrorResponse"))
+    validator = schema_validator(json_pointer("components", "schemas", "ErrorResponse"))
     assert not validator.is_valid(body)

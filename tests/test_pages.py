@@ -8,16 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from zhsearch.web.app import create_app
+from tests.helpers import client_for
 from zhsearch.web.pages import page_window
 from zhsearch.web.params import search_params, with_changes
 
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def client(sample_settings):
-    return create_app({"ZHSEARCH_SETTINGS": sample_settings, "TESTING": True}).test_client()
 
 
 def get_page(client, url, status=200, **params) -> str:
@@ -234,7 +229,7 @@ def hostile_client(tmp_path_factory):
     settings = Settings.load(overrides={"index_dir": str(root / "index")}, env={})
     report = Indexer(settings).run([corpus])
     assert report.added == 3, report.to_dict()
-    return create_app({"ZHSEARCH_SETTINGS": settings, "TESTING": True}).test_client()
+    return client_for(settings)
 
 
 def _hit(client, word: str) -> dict:

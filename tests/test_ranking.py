@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
+from tests.helpers import count_builds, fixture_reports
 from zhsearch.corpus.segment import _nfkc, normalize
 from zhsearch.index.chargrams import chars_field
 from zhsearch.search.cache import LRU
@@ -25,6 +26,7 @@ from zhsearch.search.literal import Literal, LiteralTerm
 from zhsearch.search.ranking import query_words, rank
 from zhsearch.search.request import SearchRequest
 from zhsearch.search.run import _text_query, run_search
+from zhsearch.search.suggest import complete
 from zhsearch.search.warmup import warm_up
 
 # Queries whose every term is answered by one n-gram's posting list, so the whole score is a
@@ -132,9 +134,26 @@ def test_search_results_page_through_the_fast_ranking(two_segments):
         assert scores == sorted(scores, reverse=True)
 
 
-def test_warm_up_builds_every_per_generation_cache(two_segments):
-    with open_context(two_segments) as ctx:
-        steps = warm_up(ctx)
+# What warm-up builds ahead; `suggest_titles` is a memo filled per title shown, not built ahead.
+WARMED = {"doc_arrays", "date_order", "deleted", "field_lengths", "text_columns", "suggest_lexicon"}
+
+
+def _serve_a_user(ctx) -> None:
+    """A checked literal, a dated filter sorted by date, a typo and an autocomplete."""
+    for params in ({"q": "经济发展"}, {"q": "项目", "sort": "date", "from": "2013-01-01"},
+                   {"q": "锂电负级材料"}):  # fmt: skip
+        run_search(SearchRequest.from_params(params, ctx.settings), ctx)
+    assert complete(ctx, "经")
+
+
+def test_warm_up_builds_every_per_generation_cache(two_segments, monkeypatch):
+    with open_context(two_segments) as cold:
+        lazily = count_builds(cold.cache, monkeypatch)
+        _serve_a_user(cold)
+    with open_context(two_segments) as warm:
+        steps = warm_up(warm)
+        after = count_builds(warm.cache, monkeypatch)
+        _serve_a_user(warm)
     assert set(steps) == {
         "facet_arrays",
         "date_order",
@@ -142,6 +161,8 @@ def test_warm_up_builds_every_per_generation_cache(two_segments):
         "text_columns",
         "suggestions",
     }
+    assert set(lazily) >= WARMED  # without warm-up the first user builds them
+    assert set(after) <= {"suggest_titles"}, after  # after it, nothing is built for a user
 
 
 def test_lru_keeps_total_weight_within_its_size():
@@ -171,6 +192,11 @@ _TEXT = st.text(
 @given(_TEXT)
 def test_fast_nfkc_equals_unicodedata(text):
     assert _nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_fast_nfkc_equals_unicodedata_on_the_fixture_reports():
+    for record in fixture_reports():
+        assert _nfkc(record["content"]) == unicodedata.normalize("NFKC", record["content"])
 
 
 def test_fast_nfkc_equals_unicodedata_on_real_reports(shared_dir):

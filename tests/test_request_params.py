@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 from zhsearch.index.settings import Settings
 from zhsearch.search.request import PARAM_NAMES, PARAMS, BadRequest, SearchRequest
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 PACKAGES = ("corpus", "index", "search", "web")
 SEAM = REPO / "index" / "engine"

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from whoosh import query as wq
+from whoosh.reading import ReaderClosed
 
 from tests.literal_oracle import fold, occurs, pieces
 from zhsearch.corpus.readers import read_file
@@ -370,11 +371,19 @@ def test_took_ms_and_total_are_reported(ctx):
     assert result.total > len(result.hits) == 1
 
 
-def test_contexts_close(sample_settings):
+def test_a_context_closes_its_searcher_and_reader(sample_settings):
     context = open_context(sample_settings)
+    reader = context.searcher.reader()
+    assert not context.searcher.is_closed and not reader.is_closed
+    assert search(context, q="锂电池").total > 0
     context.close()
-    with open_context(sample_settings) as again:
-        assert isinstance(again.settings, Settings)
+    assert context.searcher.is_closed and reader.is_closed
+    with pytest.raises(ReaderClosed):  # a closed context cannot be searched by mistake
+        reader.stored_fields(0)
+    with pytest.raises(KeyError), open_context(sample_settings) as again:
+        searcher = again.searcher
+        raise KeyError("a request that fails half way")
+    assert searcher.is_closed and searcher.reader().is_closed
 
 
 @pytest.mark.parametrize(

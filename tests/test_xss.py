@@ -20,11 +20,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 import yaml
 
-from tests.conftest import live_server
+from tests.helpers import live_server
 from zhsearch.index.settings import Settings
 from zhsearch.index.writer import Indexer
 from zhsearch.web import render
-from zhsearch.web.app import create_app
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -178,9 +177,9 @@ def hostile_settings(tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def client(hostile_settings: Settings):
-    """A test client of the real app on the hostile index."""
-    return create_app({"ZHSEARCH_SETTINGS": hostile_settings, "TESTING": True}).test_client()
+def app_settings(hostile_settings: Settings) -> Settings:
+    """`client` serves the hostile index."""
+    return hostile_settings
 
 
 @pytest.fixture(scope="module")
